@@ -1,0 +1,68 @@
+"""The container contract's environment (DESIGN.md, "The container contract"), read and
+checked once at start-up. A missing or malformed setting is exit 3, named."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .run_spec import RUN_ID_PATTERN, InvalidRunInput, RunSpec, parse_run_spec
+
+# The image lays out /app/container/entrypoint.py beside /app/dbt, as the repository does, so
+# one relative default serves both a host and the container.
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parent.parent.parent / "dbt"
+
+
+class ConfigError(Exception):
+    """Exit 3: the run is misconfigured. The message starts with the setting's name."""
+
+
+@dataclass(frozen=True)
+class RunnerConfig:
+    run_id: str
+    artifacts_uri: str
+    project_dir: Path
+    profiles_dir: Path
+    target: str | None
+    credentials_source: str
+    raw_spec: str
+
+
+def read_config(environ: Mapping[str, str]) -> RunnerConfig:
+    run_id = environ.get("RUN_ID", "")
+    if not run_id:
+        raise ConfigError("RUN_ID: not set; it names the run and the folder its artifacts go to")
+    if not RUN_ID_PATTERN.fullmatch(run_id):
+        raise ConfigError("RUN_ID: must be 1 to 80 letters, digits, '_' or '-'")
+    artifacts_uri = environ.get("ARTIFACTS_URI", "")
+    if not re.match(r"(s3://[^/]+|file:///)", artifacts_uri):
+        raise ConfigError(
+            "ARTIFACTS_URI: "
+            + ("not set" if not artifacts_uri else "expected s3://bucket/prefix or file:///path")
+        )
+    project_dir = Path(environ.get("DBT_PROJECT_DIR") or DEFAULT_PROJECT_DIR).resolve()
+    if not (project_dir / "dbt_project.yml").is_file():
+        raise ConfigError(f"DBT_PROJECT_DIR: no dbt_project.yml in {project_dir}")
+    profiles_dir = Path(environ.get("DBT_PROFILES_DIR") or project_dir).resolve()
+    if not (profiles_dir / "profiles.yml").is_file():
+        raise ConfigError(f"DBT_PROFILES_DIR: no profiles.yml in {profiles_dir}")
+    return RunnerConfig(
+        run_id=run_id,
+        artifacts_uri=artifacts_uri,
+        project_dir=project_dir,
+        profiles_dir=profiles_dir,
+        target=environ.get("DBT_TARGET") or None,
+        credentials_source=environ.get("CREDENTIALS_SOURCE") or "env",
+        raw_spec=environ.get("RUN_SPEC") or "{}",
+    )
+
+
+def read_run_spec(raw: str) -> RunSpec:
+    try:
+        value = json.loads(raw)
+    except ValueError as error:
+        raise InvalidRunInput("input", f"RUN_SPEC is not JSON ({error.msg})") from None
+    return parse_run_spec(value)

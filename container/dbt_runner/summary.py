@@ -1,0 +1,118 @@
+"""summary.json: the one artifact the rest of serverless-dbt reads (Evaluate, Notify, the
+CLI). Built from dbt's own run_results.json and sources.json, in camelCase so TypeScript
+reads it as it is. Pure: no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MESSAGE_LIMIT = 500
+COUNTED_STATUSES = ("success", "pass", "error", "fail", "warn", "skipped")
+# Worst first: alerts cut the list, so what broke must come before what was merely skipped.
+NOT_SUCCEEDED = ("error", "runtime error", "fail", "partial success", "warn", "skipped")
+FRESHNESS_STATUSES = {"pass": "pass", "warn": "warn", "error": "error", "runtime error": "error"}
+
+
+@dataclass
+class Step:
+    name: str
+    status: str
+    seconds: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "seconds": round(self.seconds, 3)}
+
+
+def cut(message: str | None, limit: int = MESSAGE_LIMIT) -> str | None:
+    if message is None:
+        return None
+    message = str(message).strip()
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+def resource_type(unique_id: str) -> str:
+    return unique_id.split(".", 1)[0]
+
+
+def _node_message(result: dict[str, Any]) -> str | None:
+    if result.get("status") == "skipped" and not result.get("message"):
+        return "skipped because an upstream node did not succeed"
+    return cut(result.get("message"))
+
+
+def node_outcomes(run_results: dict[str, Any] | None) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Counts per status, and the nodes that did not succeed (DESIGN.md: `nodes`)."""
+    counts = dict.fromkeys(COUNTED_STATUSES, 0)
+    nodes: list[dict[str, Any]] = []
+    for result in (run_results or {}).get("results", []):
+        status = str(result.get("status", "unknown"))
+        counts[status] = counts.get(status, 0) + 1
+        if status in NOT_SUCCEEDED:
+            unique_id = str(result.get("unique_id", ""))
+            nodes.append(
+                {
+                    "uniqueId": unique_id,
+                    "resourceType": resource_type(unique_id),
+                    "status": status,
+                    "message": _node_message(result),
+                }
+            )
+    nodes.sort(key=lambda node: (NOT_SUCCEEDED.index(node["status"]), node["uniqueId"]))
+    return counts, nodes
+
+
+def freshness_outcome(sources: list[dict[str, Any]] | None, mode: str) -> dict[str, Any]:
+    """`sources` are records in sources.json's shape (unique_id, status, max_loaded_at, error)."""
+    if mode == "skip" or sources is None:
+        return {"status": "skipped", "sources": []}
+    listed = []
+    worst = "pass"
+    for result in sources:
+        status = FRESHNESS_STATUSES.get(str(result.get("status")), "error")
+        if status == "error" or (status == "warn" and worst == "pass"):
+            worst = status
+        if status != "pass":
+            listed.append(
+                {
+                    "uniqueId": result.get("unique_id"),
+                    "status": status,
+                    "maxLoadedAt": result.get("max_loaded_at"),
+                    **({"message": cut(result["error"])} if result.get("error") else {}),
+                }
+            )
+    return {"status": worst, "sources": listed}
+
+
+def build_summary(
+    *,
+    run_id: str,
+    exit_code: int,
+    command: str,
+    dbt_version: str,
+    started_at: str,
+    finished_at: str,
+    steps: list[Step],
+    run_results: dict[str, Any] | None,
+    sources: list[dict[str, Any]] | None,
+    freshness_mode: str,
+    error: str | None,
+    job: str | None = None,
+) -> dict[str, Any]:
+    counts, nodes = node_outcomes(run_results)
+    summary: dict[str, Any] = {
+        "runId": run_id,
+        "job": job,
+        "exitCode": exit_code,
+        "command": command,
+        "dbtVersion": dbt_version,
+        "startedAt": started_at,
+        "finishedAt": finished_at,
+        "steps": [step.to_json() for step in steps],
+        "counts": counts,
+        "nodes": nodes,
+        "freshness": freshness_outcome(sources, freshness_mode),
+    }
+    if error:
+        summary["error"] = cut(error, 1000)
+    return summary

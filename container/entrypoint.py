@@ -1,0 +1,22 @@
+"""serverless-dbt's container entrypoint: runs one dbt run as the container contract in
+DESIGN.md describes. The same file runs in the image and on a host
+(`.venv/bin/python container/entrypoint.py`); everything it needs comes from the
+environment, so there are no arguments."""
+
+import os
+import sys
+
+# dbt's anonymous usage tracking would try the network on every invocation; a run in a
+# private subnet (or here) would wait on it.
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+# Line by line even into a pipe (awslogs, the local CLI), so a stopped task's last lines are
+# not lost in a buffer.
+sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+sys.stderr.reconfigure(line_buffering=True)  # type: ignore[union-attr]
+
+from dbt_runner.pipeline import run  # noqa: E402 - the environment above must be set first
+
+if __name__ == "__main__":
+    sys.exit(run(os.environ))

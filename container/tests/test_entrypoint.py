@@ -1,0 +1,422 @@
+"""The entrypoint end to end, as a subprocess on a host, on real dbt with DuckDB: every exit
+code reached by a real cause, summary.json, freshness modes, retry, refusals and redaction."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ENTRYPOINT, Moto, Project, list_s3
+
+FAILING_TEST = "select * from {{ ref('orders') }}  -- every order is a 'failure': the test must fail\n"
+ERRORING_MODEL = "select cast('not a number' as integer) as amount\n"
+DOWNSTREAM_MODEL = "select amount from {{ ref('broken_amounts') }}\n"
+BUILD_FAILURES: dict[str, str] = {}  # the whole project, broken parts included
+
+
+def break_project(project: Project) -> None:
+    """A failing singular test, a model that errors at run time, and a model downstream of it."""
+    project.write("tests/assert_no_orders.sql", FAILING_TEST)
+    project.write("models/marts/broken_amounts.sql", ERRORING_MODEL)
+    project.write("models/marts/after_broken_amounts.sql", DOWNSTREAM_MODEL)
+
+
+def make_stale(project: Project, table: str = "raw_orders") -> None:
+    project.query(f"update main_sandbox.{table} set _loaded_at = now() - interval 3 day")
+
+
+def test_sample_project_builds_with_exit_0_and_stores_every_artifact(project: Project) -> None:
+    result = project.run("ok-run")
+
+    assert result.exit_code == 0, result.output
+    stored = {path.name for path in project.run_dir("ok-run").iterdir()}
+    assert stored == {
+        "manifest.json", "run_results.json", "sources.json", "catalog.json", "index.html", "dbt.log",
+        "summary.json",
+    }  # fmt: skip
+    summary = project.summary("ok-run")
+    assert summary["exitCode"] == 0
+    assert summary["nodes"] == []
+    assert summary["counts"]["success"] > 0
+    assert summary["counts"]["pass"] > 0
+    assert summary["freshness"]["status"] == "pass"
+    assert [step["name"] for step in summary["steps"]] == [
+        "credentials", "deps", "parse", "freshness", "build", "docs",
+    ]  # fmt: skip
+    # The docs page is the self-contained one: its data is inlined, nothing to fetch.
+    index = (project.run_dir("ok-run") / "index.html").read_text()
+    assert '"nodes"' in index
+    assert "model.shop.orders" in index
+    assert (project.artifacts_dir / "latest" / "index.html").read_bytes() == index.encode()
+
+
+def test_each_step_logs_one_json_line_with_its_duration(project: Project) -> None:
+    result = project.run("logged-run", {"docs": False})
+
+    steps = result.log_events("step")
+    assert [step["step"] for step in steps] == ["deps", "parse", "freshness", "build", "artifacts"]
+    assert all(isinstance(step["seconds"], float) and step["runId"] == "logged-run" for step in steps)
+    assert result.log_events("run")[-1]["exitCode"] == 0
+
+
+def test_failing_test_and_model_error_give_exit_1_with_nodes_in_the_summary(project: Project) -> None:
+    break_project(project)
+
+    result = project.run("failing-run", BUILD_FAILURES)
+
+    assert result.exit_code == 1, result.output
+    summary = project.summary("failing-run")
+    nodes = {node["uniqueId"]: node for node in summary["nodes"]}
+    failing_test = nodes["test.shop.assert_no_orders"]
+    assert failing_test["status"] == "fail"
+    assert failing_test["resourceType"] == "test"
+    assert "Got" in failing_test["message"]
+    model_error = nodes["model.shop.broken_amounts"]
+    assert model_error["status"] == "error"
+    assert model_error["resourceType"] == "model"
+    assert "not a number" in model_error["message"]
+    skipped = nodes["model.shop.after_broken_amounts"]
+    assert skipped["status"] == "skipped"
+    assert summary["counts"]["fail"] == 1
+    assert summary["counts"]["error"] == 1
+    assert summary["counts"]["skipped"] >= 1
+    assert summary["counts"]["success"] > 0
+    assert all(node["status"] != "success" for node in summary["nodes"])
+    assert all(step["seconds"] >= 0 for step in summary["steps"])
+    assert "build: dbt reported failures" in summary["error"]
+
+
+def test_vars_and_selectors_reach_dbt_as_given(project: Project) -> None:
+    project.write("models/marts/answer.sql", "select {{ var('answer', 0) }} as answer\n")
+
+    result = project.run(
+        "with-vars", {"command": "run", "select": "answer stg_orders", "vars": {"answer": 42}}
+    )
+
+    assert result.exit_code == 0, result.output
+    assert project.query("select answer from main_sandbox.answer") == [(42,)]
+    ran = {r["unique_id"] for r in project.artifact("with-vars", "run_results.json")["results"]}
+    assert ran == {"model.shop.answer", "model.shop.stg_orders"}
+
+
+def test_jinja_syntax_error_gives_exit_2(project: Project) -> None:
+    project.write("models/marts/typo.sql", "select * from {{ ref('orders' }}\n")
+
+    result = project.run("syntax-run")
+
+    assert result.exit_code == 2, result.output
+    summary = project.summary("syntax-run")
+    assert summary["exitCode"] == 2
+    assert summary["error"].startswith("parse: ")
+    assert [step["name"] for step in summary["steps"]][-1] == "parse"
+    assert "dbt.log" in {path.name for path in project.run_dir("syntax-run").iterdir()}
+
+
+def test_missing_secret_gives_exit_3(project: Project, moto: Moto) -> None:
+    missing = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse-AbCdEf"
+
+    result = project.run("no-secret", CREDENTIALS_SOURCE=f"secretsmanager:{missing}", **moto.env())
+
+    assert result.exit_code == 3, result.output
+    assert "ResourceNotFoundException" in project.summary("no-secret")["error"]
+    assert not any(step["name"] == "deps" for step in project.summary("no-secret")["steps"])
+
+
+def test_missing_glue_connection_gives_exit_3(project: Project, moto: Moto) -> None:
+    result = project.run("no-glue", CREDENTIALS_SOURCE="glue:warehouse-does-not-exist", **moto.env())
+
+    assert result.exit_code == 3, result.output
+    assert "Glue connection 'warehouse-does-not-exist'" in project.summary("no-glue")["error"]
+
+
+def test_redshift_target_without_its_variables_gives_exit_3(project: Project) -> None:
+    result = project.run("no-warehouse-env", {"freshness": "skip"}, DBT_TARGET="redshift")
+
+    assert result.exit_code == 3, result.output
+    assert "DBT_REDSHIFT_" in project.summary("no-warehouse-env")["error"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "field"),
+    [
+        ({"command": "run-operation"}, "command"),
+        ({"select": "orders; touch x"}, "select"),
+        ({"bogus": 1}, "bogus"),
+    ],
+)
+def test_invalid_run_spec_gives_exit_3_naming_the_field(project: Project, spec: dict, field: str) -> None:
+    result = project.run("bad-spec", spec)
+
+    assert result.exit_code == 3
+    error = project.summary("bad-spec")["error"]
+    assert error.startswith(f"InvalidRunInput: {field}: ")
+    assert [step["step"] for step in result.log_events("step")] == ["artifacts"]
+
+
+def test_missing_run_id_gives_exit_3_naming_it(project: Project) -> None:
+    env_run = project.run("", {})
+
+    assert env_run.exit_code == 3
+    assert "RUN_ID: not set" in env_run.stdout
+
+
+def test_unwritable_artifacts_folder_gives_exit_4_after_a_good_run(project: Project, tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("artifacts cannot go below a regular file")
+
+    result = project.run("unwritable", {"docs": False}, ARTIFACTS_URI=(not_a_folder / "store").as_uri())
+
+    assert result.exit_code == 4, result.output
+    assert result.log_events("run")[-1]["error"].startswith("artifacts: cannot write")
+
+
+def test_missing_bucket_gives_exit_4(project: Project, moto: Moto) -> None:
+    result = project.run("no-bucket", {"docs": False}, ARTIFACTS_URI="s3://no-such-bucket/dbt", **moto.env())
+
+    assert result.exit_code == 4, result.output
+    assert "NoSuchBucket" in result.log_events("run")[-1]["error"]
+
+
+def test_dbt_failures_keep_their_exit_code_when_artifacts_also_fail(project: Project, tmp_path: Path) -> None:
+    break_project(project)
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+
+    result = project.run("both-fail", BUILD_FAILURES, ARTIFACTS_URI=(not_a_folder / "x").as_uri())
+
+    assert result.exit_code == 1
+
+
+def test_summary_is_the_same_on_s3_as_on_file(project: Project, moto: Moto, bucket: str) -> None:
+    break_project(project)
+    on_file = project.run("same-run", {**BUILD_FAILURES, "docs": False})
+    file_names = {path.name for path in project.run_dir("same-run").iterdir()}
+    file_summary = project.summary("same-run")
+    on_s3 = project.run(
+        "same-run", {**BUILD_FAILURES, "docs": False}, ARTIFACTS_URI=f"s3://{bucket}/team-a", **moto.env()
+    )
+
+    assert on_file.exit_code == on_s3.exit_code == 1
+    stored = list_s3(moto, bucket, "team-a/runs/same-run/")
+    assert set(stored) == {f"team-a/runs/same-run/{name}" for name in file_names}
+    s3_summary = json.loads(stored["team-a/runs/same-run/summary.json"])
+    for volatile in ("startedAt", "finishedAt", "steps"):
+        file_summary.pop(volatile)
+        s3_summary.pop(volatile)
+    assert s3_summary == file_summary
+
+
+def test_freshness_fail_stops_the_run_on_a_stale_source(project: Project) -> None:
+    make_stale(project)
+
+    result = project.run("stale-fail", {"freshness": "fail"})
+
+    assert result.exit_code == 1, result.output
+    summary = project.summary("stale-fail")
+    assert summary["freshness"]["status"] == "error"
+    assert [source["uniqueId"] for source in summary["freshness"]["sources"]] == ["source.shop.raw.orders"]
+    assert summary["freshness"]["sources"][0]["maxLoadedAt"]
+    assert {"name": "build", "status": "skipped", "seconds": 0.0} in summary["steps"]
+    assert summary["counts"]["success"] == 0
+    assert not (project.run_dir("stale-fail") / "run_results.json").exists()
+
+
+def test_freshness_fail_on_a_source_that_cannot_be_checked_gives_exit_2(project: Project) -> None:
+    project.query("drop table main_sandbox.raw_products")
+
+    result = project.run("unchecked", {"freshness": "fail"})
+
+    assert result.exit_code == 2, result.output
+    summary = project.summary("unchecked")
+    assert summary["error"] == "freshness: could not check source.shop.raw.products"
+    products = [s for s in summary["freshness"]["sources"] if s["uniqueId"] == "source.shop.raw.products"]
+    assert products[0]["status"] == "error"
+    assert "raw_products" in products[0]["message"]
+
+
+def test_freshness_warn_reports_the_stale_source_and_runs_on(project: Project) -> None:
+    make_stale(project)
+
+    result = project.run("stale-warn", {"freshness": "warn", "docs": False})
+
+    assert result.exit_code == 0, result.output
+    summary = project.summary("stale-warn")
+    assert summary["freshness"]["status"] == "error"
+    assert summary["freshness"]["sources"][0]["uniqueId"] == "source.shop.raw.orders"
+    assert summary["counts"]["success"] > 0
+
+
+def test_freshness_skip_does_not_check_sources(project: Project) -> None:
+    make_stale(project)
+
+    result = project.run("stale-skip", {"freshness": "skip", "docs": False})
+
+    assert result.exit_code == 0, result.output
+    summary = project.summary("stale-skip")
+    assert summary["freshness"] == {"status": "skipped", "sources": []}
+    assert {"name": "freshness", "status": "skipped", "seconds": 0.0} in summary["steps"]
+    assert not (project.run_dir("stale-skip") / "sources.json").exists()
+
+
+def test_retry_reruns_only_failed_and_skipped_nodes(project: Project) -> None:
+    break_project(project)
+    first = project.run("first-try", {**BUILD_FAILURES, "docs": False})
+    assert first.exit_code == 1
+    first_results = project.artifact("first-try", "run_results.json")["results"]
+    not_succeeded = {r["unique_id"] for r in first_results if r["status"] in ("error", "fail", "skipped")}
+    project.write("models/marts/broken_amounts.sql", "select 42 as amount\n")
+    project.write("tests/assert_no_orders.sql", "select * from {{ ref('orders') }} where false\n")
+    # The earlier run's files come from the artifacts store, not from this host's target/.
+    (project.root / "target" / "run_results.json").unlink()
+
+    retry = project.run("second-try", {"command": "retry", "retryOf": "first-try", "docs": False})
+
+    assert retry.exit_code == 0, retry.output
+    rerun = {r["unique_id"] for r in project.artifact("second-try", "run_results.json")["results"]}
+    assert rerun
+    assert rerun <= not_succeeded
+    assert "model.shop.broken_amounts" in rerun
+    assert "model.shop.after_broken_amounts" in rerun
+    assert not rerun & {r["unique_id"] for r in first_results if r["status"] in ("success", "pass")}
+
+
+def test_retry_of_an_unknown_run_gives_exit_3(project: Project) -> None:
+    result = project.run("lost-retry", {"command": "retry", "retryOf": "never-ran"})
+
+    assert result.exit_code == 3
+    assert "retryOf: run 'never-ran' has no run_results.json" in project.summary("lost-retry")["error"]
+
+
+def test_selector_with_shell_metacharacters_is_refused_and_no_shell_runs(
+    project: Project, tmp_path: Path
+) -> None:
+    marker = tmp_path / "pwned"
+    attempts = [
+        f"orders; touch {marker}",
+        f"$(touch {marker})",
+        f"`touch {marker}`",
+        f"orders && touch {marker}",
+    ]
+
+    for number, selector in enumerate(attempts):
+        result = project.run(f"inject-{number}", {"select": selector})
+        assert result.exit_code == 3
+        assert project.summary(f"inject-{number}")["error"].startswith("InvalidRunInput: select: contains")
+        assert "deps" not in {step["step"] for step in result.log_events("step")}
+    assert not marker.exists()
+
+
+def test_dbt_flag_smuggled_in_a_selector_is_refused(project: Project) -> None:
+    result = project.run("flag-smuggle", {"select": "orders --target prod"})
+
+    assert result.exit_code == 3
+    assert "would act as a flag" in project.summary("flag-smuggle")["error"]
+
+
+SECRET = 'pa$$-w0rd"with\\quotes-7731'
+LEAKY_MODEL = "select cast('{{ env_var(\"DBT_REDSHIFT_PASSWORD\") }}' as integer) as leak\n"
+
+
+def assert_secret_nowhere(
+    result_output: str, artifacts_dir: Path | None, s3_objects: dict[str, bytes] | None
+) -> None:
+    forms = {SECRET, SECRET.replace("\\", "\\\\").replace('"', '\\"')}
+    for form in forms:
+        assert form not in result_output
+        if artifacts_dir is not None:
+            for path in artifacts_dir.rglob("*"):
+                if path.is_file():
+                    assert form.encode() not in path.read_bytes(), path
+        for key, body in (s3_objects or {}).items():
+            assert form.encode() not in body, key
+
+
+def test_secret_from_env_never_reaches_stdout_log_or_artifacts(project: Project) -> None:
+    # The secret lands in compiled SQL (manifest, run_results) and in the database's own
+    # error message (stdout, dbt.log, summary.json): every path the runner lets out.
+    project.write("models/marts/leaky.sql", LEAKY_MODEL)
+
+    result = project.run("leak-env", {"select": "leaky"}, DBT_REDSHIFT_PASSWORD=SECRET)
+
+    assert result.exit_code == 1, result.output
+    assert "*****" in (project.run_dir("leak-env") / "dbt.log").read_text()
+    assert "*****" in project.summary("leak-env")["nodes"][0]["message"]
+    assert_secret_nowhere(result.output, project.artifacts_dir, None)
+
+
+def test_secret_from_secrets_manager_never_reaches_stdout_log_or_artifacts(
+    project: Project, moto: Moto, bucket: str
+) -> None:
+    arn = moto.client("secretsmanager").create_secret(
+        Name="warehouse-leak-test",
+        SecretString=json.dumps(
+            {
+                "host": "example.internal",
+                "port": 5439,
+                "dbname": "analytics",
+                "username": "dbt",
+                "password": SECRET,
+            }
+        ),
+    )["ARN"]
+    project.write("models/marts/leaky.sql", LEAKY_MODEL)
+
+    result = project.run(
+        "leak-sm", {"select": "leaky"}, CREDENTIALS_SOURCE=f"secretsmanager:{arn}",
+        ARTIFACTS_URI=f"s3://{bucket}/dbt", **moto.env(),
+    )  # fmt: skip
+
+    assert result.exit_code == 1, result.output
+    objects = list_s3(moto, bucket)
+    assert "dbt/runs/leak-sm/summary.json" in objects
+    assert_secret_nowhere(result.output, None, objects)
+
+
+def test_docs_off_leaves_latest_untouched(project: Project) -> None:
+    assert project.run("docs-on").exit_code == 0
+    latest = project.artifacts_dir / "latest" / "manifest.json"
+    before = latest.read_bytes()
+    project.write("models/marts/extra_model.sql", "select 1 as id\n")
+
+    assert project.run("docs-off", {"docs": False}).exit_code == 0
+
+    assert latest.read_bytes() == before
+    assert b"extra_model" in (project.run_dir("docs-off") / "manifest.json").read_bytes()
+
+
+def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Project) -> None:
+    # A query DuckDB needs minutes for. dbt-duckdb cannot cancel a query (dbt-redshift can),
+    # so this takes the watchdog's path: artifacts stored within the grace period regardless.
+    project.write("models/marts/slow.sql", "select sum(r.range) as total from range(400000000000) as r\n")
+    process = subprocess.Popen(
+        [sys.executable, str(ENTRYPOINT)],
+        env=project.env(
+            "stopped-run", {"select": "slow", "freshness": "skip", "docs": False}, STOP_GRACE_SECONDS="2"
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    deadline = time.monotonic() + 120
+    for line in process.stdout:
+        if "START sql table model" in line or time.monotonic() > deadline:
+            break
+    stopped_at = time.monotonic()
+    process.terminate()
+    try:
+        output, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+
+    assert process.returncode == 2, output
+    assert time.monotonic() - stopped_at < 15
+    summary = project.summary("stopped-run")
+    assert summary["error"].startswith("stopped by SIGTERM")
+    assert summary["steps"][-1]["name"] == "build"
+    assert summary["steps"][-1]["status"] == "stopped"
+    assert (project.run_dir("stopped-run") / "dbt.log").is_file()

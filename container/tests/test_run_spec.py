@@ -1,0 +1,54 @@
+"""The container's own check of RUN_SPEC agrees with the shared vectors every validator of
+the run input is held to, and builds dbt's argv one word per item."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dbt_runner.run_spec import InvalidRunInput, dbt_command_args, dbt_vars_args, parse_run_spec
+
+CASES = json.loads(
+    (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "run-input-cases.json").read_text()
+)
+
+
+@pytest.mark.parametrize("case", CASES["valid"], ids=lambda case: case["name"])
+def test_accepts_valid_input_and_fills_defaults(case: dict[str, Any]) -> None:
+    assert parse_run_spec(case["input"]).to_json_dict() == case["filled"]
+
+
+@pytest.mark.parametrize("case", CASES["invalid"], ids=lambda case: case["name"])
+def test_refuses_invalid_input_naming_the_field(case: dict[str, Any]) -> None:
+    with pytest.raises(InvalidRunInput) as raised:
+        parse_run_spec(case["input"])
+    assert raised.value.field == case["field"]
+    assert str(raised.value).startswith(f"{case['field']}: ")
+
+
+def test_message_names_the_offending_character() -> None:
+    with pytest.raises(InvalidRunInput, match="contains ';'"):
+        parse_run_spec({"select": "orders;id"})
+
+
+def test_argv_keeps_each_selector_word_as_its_own_item() -> None:
+    spec = parse_run_spec(
+        {
+            "command": "run",
+            "select": "+orders  tag:daily",
+            "exclude": "stg_products",
+            "fullRefresh": True,
+            "vars": {"day": "2026-11-24"},
+        }
+    )
+    assert dbt_command_args(spec) == [
+        "run", "--select", "+orders", "tag:daily", "--exclude", "stg_products", "--full-refresh",
+    ]  # fmt: skip
+    assert dbt_vars_args(spec) == ["--vars", '{"day":"2026-11-24"}']
+
+
+def test_argv_for_the_default_job_is_just_the_command() -> None:
+    assert dbt_command_args(parse_run_spec({})) == ["build"]
+    assert dbt_vars_args(parse_run_spec({})) == []

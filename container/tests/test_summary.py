@@ -1,0 +1,94 @@
+"""summary.json is built from dbt's run results: counts, the nodes that did not succeed
+(worst first, messages cut), and freshness."""
+
+from __future__ import annotations
+
+from dbt_runner.summary import MESSAGE_LIMIT, Step, build_summary, freshness_outcome, node_outcomes
+
+
+def result(unique_id: str, status: str, message: str | None = None) -> dict:
+    return {"unique_id": unique_id, "status": status, "message": message}
+
+
+def test_counts_every_status_and_lists_only_what_did_not_succeed() -> None:
+    run_results = {
+        "results": [
+            result("model.shop.stg_orders", "success", "OK"),
+            result("test.shop.unique_orders_id", "pass"),
+            result("test.shop.assert_totals", "fail", "Got 3 results, configured to fail if != 0"),
+            result("model.shop.orders", "error", "Conversion Error"),
+            result("model.shop.customers", "skipped"),
+            result("test.shop.not_null_orders_id", "warn", "Got 1 result"),
+        ]
+    }
+
+    counts, nodes = node_outcomes(run_results)
+
+    assert counts == {"success": 1, "pass": 1, "error": 1, "fail": 1, "warn": 1, "skipped": 1}
+    assert [node["uniqueId"] for node in nodes] == [
+        "model.shop.orders",
+        "test.shop.assert_totals",
+        "test.shop.not_null_orders_id",
+        "model.shop.customers",
+    ]
+    assert nodes[0] == {
+        "uniqueId": "model.shop.orders",
+        "resourceType": "model",
+        "status": "error",
+        "message": "Conversion Error",
+    }
+    assert nodes[-1]["message"] == "skipped because an upstream node did not succeed"
+
+
+def test_messages_are_cut_to_500_characters() -> None:
+    _, nodes = node_outcomes({"results": [result("model.shop.orders", "error", "x" * 2000)]})
+
+    assert len(nodes[0]["message"]) == MESSAGE_LIMIT
+
+
+def test_no_run_results_means_zero_counts() -> None:
+    counts, nodes = node_outcomes(None)
+
+    assert counts == {"success": 0, "pass": 0, "error": 0, "fail": 0, "warn": 0, "skipped": 0}
+    assert nodes == []
+
+
+def test_freshness_takes_the_worst_status_and_lists_sources_that_did_not_pass() -> None:
+    sources = [
+        {"unique_id": "source.shop.raw.orders", "status": "pass", "max_loaded_at": "2026-11-24T06:00:00"},
+        {"unique_id": "source.shop.raw.customers", "status": "warn", "max_loaded_at": "2026-11-23T16:00:00"},
+        {"unique_id": "source.shop.raw.products", "status": "runtime error", "max_loaded_at": None,
+         "error": "Catalog Error: raw_products does not exist"},
+    ]  # fmt: skip
+
+    outcome = freshness_outcome(sources, "warn")
+
+    assert outcome["status"] == "error"
+    assert [source["uniqueId"] for source in outcome["sources"]] == [
+        "source.shop.raw.customers", "source.shop.raw.products",
+    ]  # fmt: skip
+    assert outcome["sources"][1]["status"] == "error"
+    assert "raw_products" in outcome["sources"][1]["message"]
+
+
+def test_freshness_warn_is_worse_than_pass_only() -> None:
+    warn_only = [{"unique_id": "source.shop.raw.orders", "status": "warn", "max_loaded_at": None}]
+
+    assert freshness_outcome(warn_only, "fail")["status"] == "warn"
+    assert freshness_outcome(warn_only, "skip") == {"status": "skipped", "sources": []}
+
+
+def test_summary_carries_the_contract_fields_and_the_error() -> None:
+    summary = build_summary(
+        run_id="run-1", job="nightly", exit_code=3, command="build", dbt_version="1.11.16",
+        started_at="2026-11-24T06:00:00Z", finished_at="2026-11-24T06:00:01Z",
+        steps=[Step("credentials", "error", 0.12345)], run_results=None, sources=None,
+        freshness_mode="warn", error="secret x could not be read (ResourceNotFoundException)",
+    )  # fmt: skip
+
+    assert set(summary) == {
+        "runId", "job", "exitCode", "command", "dbtVersion", "startedAt", "finishedAt", "steps", "counts",
+        "nodes", "freshness", "error",
+    }  # fmt: skip
+    assert summary["steps"] == [{"name": "credentials", "status": "error", "seconds": 0.123}]
+    assert summary["freshness"] == {"status": "skipped", "sources": []}
