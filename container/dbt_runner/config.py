@@ -63,6 +63,8 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
 def read_run_spec(raw: str) -> RunSpec:
     try:
         value = json.loads(raw)
-    except ValueError as error:
+        return parse_run_spec(value)
+    except json.JSONDecodeError as error:
         raise InvalidRunInput("input", f"RUN_SPEC is not JSON ({error.msg})") from None
-    return parse_run_spec(value)
+    except RecursionError:
+        raise InvalidRunInput("input", "RUN_SPEC is nested too deeply") from None

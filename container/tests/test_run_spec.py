@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from dbt_runner.config import read_run_spec
 from dbt_runner.run_spec import InvalidRunInput, dbt_command_args, dbt_vars_args, parse_run_spec
 
 CASES = json.loads(
@@ -52,3 +53,15 @@ def test_argv_keeps_each_selector_word_as_its_own_item() -> None:
 def test_argv_for_the_default_job_is_just_the_command() -> None:
     assert dbt_command_args(parse_run_spec({})) == ["build"]
     assert dbt_vars_args(parse_run_spec({})) == []
+
+
+def test_run_spec_that_is_not_json_names_the_input() -> None:
+    with pytest.raises(InvalidRunInput, match=r"^input: RUN_SPEC is not JSON"):
+        read_run_spec('{"command": "build"')
+
+
+def test_absurdly_nested_vars_are_refused_not_a_crash() -> None:
+    nested = '{"vars": {"a": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+
+    with pytest.raises(InvalidRunInput, match=r"^input: "):
+        read_run_spec(nested)
