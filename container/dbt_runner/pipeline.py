@@ -210,9 +210,11 @@ class DbtSteps:
     def docs(self) -> None:
         # --static adds a self-contained page that opens from a presigned S3 link; the plain
         # index.html would fetch manifest.json and catalog.json unsigned and fail there.
+        # --no-compile: the command has just compiled what it ran, in this same manifest;
+        # compiling the whole project again would cost more than the catalog itself.
         result = self.invoke(
             "docs",
-            ["docs", "generate", "--static", *self.common_args()],
+            ["docs", "generate", "--static", "--no-compile", *self.common_args()],
             keeps=("catalog.json", "static_index.html"),
         )
         if result.success:
