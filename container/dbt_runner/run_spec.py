@@ -109,11 +109,14 @@ def selector_words(name: str, value: Any) -> list[str]:
     return words
 
 
-def _job(value: Any) -> str:
-    job = _require_string("job", value)
-    if not JOB_PATTERN.fullmatch(job):
-        raise InvalidRunInput("job", "must be 1 to 64 letters, digits, '_' or '-'")
-    return job
+def _matching(name: str, pattern: re.Pattern[str], problem: str) -> Any:
+    def check(value: Any) -> str:
+        text = _require_string(name, value)
+        if not pattern.fullmatch(text):
+            raise InvalidRunInput(name, problem)
+        return text
+
+    return check
 
 
 def _selector(name: str) -> Any:
@@ -133,13 +136,6 @@ def _vars(value: Any) -> dict[str, Any]:
     return value
 
 
-def _retry_of(value: Any) -> str:
-    retry_of = _require_string("retryOf", value)
-    if not RUN_ID_PATTERN.fullmatch(retry_of):
-        raise InvalidRunInput("retryOf", "must be a run id: 1 to 80 letters, digits, '_' or '-'")
-    return retry_of
-
-
 def _timeout_seconds(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         # JSON has one number type: 600.0 is 600 to JavaScript, and to Prepare's schema.
@@ -156,7 +152,7 @@ def _timeout_seconds(value: Any) -> int:
 # In the order every validator of the run input checks: when several fields are wrong, the
 # first of them is the one reported.
 FIELD_CHECKS: dict[str, Any] = {
-    "job": _job,
+    "job": _matching("job", JOB_PATTERN, "must be 1 to 64 letters, digits, '_' or '-'"),
     "command": lambda value: _require_choice("command", value, COMMANDS),
     "select": _selector("select"),
     "exclude": _selector("exclude"),
@@ -164,7 +160,7 @@ FIELD_CHECKS: dict[str, Any] = {
     "vars": _vars,
     "freshness": lambda value: _require_choice("freshness", value, FRESHNESS_MODES),
     "docs": lambda value: _require_bool("docs", value),
-    "retryOf": _retry_of,
+    "retryOf": _matching("retryOf", RUN_ID_PATTERN, "must be a run id: 1 to 80 letters, digits, '_' or '-'"),
     "timeoutSeconds": _timeout_seconds,
 }
 DEFAULTS = {"job": "manual", "command": "build", "fullRefresh": False, "freshness": "warn", "docs": True}

@@ -223,6 +223,8 @@ def test_freshness_fail_stops_the_run_on_a_stale_source(project: Project) -> Non
     assert {"name": "build", "status": "skipped", "seconds": 0.0} in summary["steps"]
     assert summary["counts"]["success"] == 0
     assert not (project.run_dir("stale-fail") / "run_results.json").exists()
+    # No step after parse wrote a manifest: the parsed one is stored instead.
+    assert "model.shop.orders" in project.artifact("stale-fail", "manifest.json")["nodes"]
 
 
 def test_freshness_fail_on_a_source_that_cannot_be_checked_gives_exit_2(project: Project) -> None:
