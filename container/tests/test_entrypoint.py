@@ -392,7 +392,7 @@ def test_docs_off_leaves_latest_untouched(project: Project) -> None:
 
 def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Project) -> None:
     # A query DuckDB needs minutes for. dbt-duckdb cannot cancel a query (dbt-redshift can),
-    # so this takes the watchdog's path: artifacts stored within the grace period regardless.
+    # so this mostly takes the watchdog's path: artifacts stored within the grace period.
     project.write("models/marts/slow.sql", "select sum(r.range) as total from range(400000000000) as r\n")
     process = subprocess.Popen(
         [sys.executable, str(ENTRYPOINT)],
@@ -419,6 +419,8 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     assert time.monotonic() - stopped_at < 15
     summary = project.summary("stopped-run")
     assert summary["error"].startswith("stopped by SIGTERM")
+    # "stopped": the watchdog stored the artifacts while DuckDB was still busy; "error": dbt
+    # came back from the interrupt first (a signal that lands before the query starts).
     assert summary["steps"][-1]["name"] == "build"
-    assert summary["steps"][-1]["status"] == "stopped"
+    assert summary["steps"][-1]["status"] in ("stopped", "error")
     assert (project.run_dir("stopped-run") / "dbt.log").is_file()
