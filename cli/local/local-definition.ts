@@ -1,0 +1,60 @@
+// The one place where the deployed state machine definition is adapted for
+// aws-local-stepfunctions 3.0.0, which differs from AWS in two ways:
+//  - a Task with no TimeoutSeconds times out after 60 s (AWS: 99999999 s);
+//  - TimeoutSecondsPath is read from the state's input *after* Parameters (AWS: before).
+// The deployed definition is never changed: this returns an adapted deep copy, and
+// tests/cli/local/local-definition.test.ts holds each adaptation to AWS's behaviour.
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type StateDefinition = { [key: string]: Json };
+export interface Definition {
+  StartAt: string;
+  States: Record<string, StateDefinition>;
+  [key: string]: Json;
+}
+
+/** AWS's own limit for a Task with no TimeoutSeconds. */
+export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/** Where the copied timeout travels in the adapted Parameters. */
+export const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';
+
+export function localDefinition(deployed: Definition): Definition {
+  const copy = structuredClone(deployed);
+  for (const state of allStates(copy)) {
+    if (state.Type !== 'Task') continue;
+    const path = state.TimeoutSecondsPath;
+    const parameters = state.Parameters;
+    if (typeof path === 'string' && isObject(parameters)) {
+      // Read the timeout where AWS reads it (the state's input) by carrying it through
+      // Parameters, where this library looks.
+      parameters[`${LOCAL_TIMEOUT_FIELD}.$`] = path;
+      state.TimeoutSecondsPath = `$.${LOCAL_TIMEOUT_FIELD}`;
+    } else if (path === undefined && state.TimeoutSeconds === undefined) {
+      state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+    }
+  }
+  return copy;
+}
+
+/** Every state, including those inside Parallel branches and Map iterators. */
+function* allStates(definition: {
+  States: Record<string, StateDefinition>;
+}): Generator<StateDefinition> {
+  for (const state of Object.values(definition.States)) {
+    yield state;
+    const nested = [
+      ...(Array.isArray(state.Branches) ? state.Branches : []),
+      state.Iterator,
+      state.ItemProcessor,
+    ];
+    for (const inner of nested) {
+      if (isObject(inner) && isObject(inner.States)) {
+        yield* allStates(inner as unknown as { States: Record<string, StateDefinition> });
+      }
+    }
+  }
+}
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,164 @@
+// The data that travels through the state machine (state-machines/dbt-run.asl.yml) and the
+// files it reads, as types. Each Lambda validates what it receives from outside (the ECS
+// task, summary.json) before trusting it; what the state machine passes between our own
+// Lambdas is trusted as typed here.
+import type { RunSpec } from './run-input.ts';
+
+export const VERDICTS = [
+  'SUCCEEDED',
+  'DBT_FAILED',
+  'DBT_ERROR',
+  'CONFIG_ERROR',
+  'ARTIFACTS_LOST',
+  'OUT_OF_MEMORY',
+  'INFRA_RETRYABLE',
+  'INFRA_FAILED',
+  'TIMED_OUT',
+  'CANCELLED',
+  'SKIPPED_OVERLAP',
+  'INVALID_INPUT',
+] as const;
+export type Verdict = (typeof VERDICTS)[number];
+
+/** How the execution was started, for alerts and history. */
+export type Trigger = 'schedule' | 'console' | 'cli' | 'airflow';
+
+export interface CapacityProviderItem {
+  CapacityProvider: 'FARGATE' | 'FARGATE_SPOT';
+  Weight: number;
+  Base?: number;
+}
+
+/** The overlap lock this execution holds (absent when it holds none). */
+export interface RunLock {
+  table: string;
+  key: string;
+}
+
+/** Prepare's output, under `$.run`. */
+export interface PreparedRun {
+  runId: string;
+  job: string;
+  stage: string;
+  trigger: Trigger;
+  spec: RunSpec;
+  timeoutSeconds: number;
+  startedAt: string;
+  /** `StartedBy` of the ECS task: at most 36 characters. */
+  startedBy: string;
+  artifactsUri: string;
+  notifyOnStart: boolean;
+  lock?: RunLock;
+  /** ECS RunTask overrides: RUN_SPEC and RUN_ID only, never a secret. */
+  overrides: {
+    ContainerOverrides: [
+      {
+        Name: string;
+        Environment: Array<{ Name: 'RUN_SPEC' | 'RUN_ID'; Value: string }>;
+      },
+    ];
+  };
+}
+
+/** Prepare's whole output: the state the rest of the machine starts from. */
+export interface PreparedState {
+  run: PreparedRun;
+  capacity: CapacityProviderItem[];
+  attempt: number;
+}
+
+/** The fields of the .sync result (ECS DescribeTasks' Task) that serverless-dbt reads. */
+export interface TaskResult {
+  TaskArn?: string;
+  LastStatus?: string;
+  StopCode?: string;
+  StoppedReason?: string;
+  StartedAt?: string | number;
+  StoppedAt?: string | number;
+  Containers?: Array<{
+    Name?: string;
+    ExitCode?: number;
+    Reason?: string;
+    LastStatus?: string;
+    RuntimeId?: string;
+  }>;
+}
+
+/** An error caught by a Catch: `Cause` is JSON for task failures, plain text for API errors. */
+export interface CaughtError {
+  Error: string;
+  Cause?: string;
+}
+
+/** What the state holds when Evaluate runs. */
+export interface RunState extends Partial<PreparedState> {
+  task?: TaskResult;
+  taskError?: CaughtError;
+  previousAttempt?: Evaluation;
+  /** Present when Prepare failed: the state is then just the caught error. */
+  Error?: string;
+  Cause?: string;
+}
+
+export interface EvaluateEvent {
+  state: RunState;
+  executionName: string;
+}
+
+export type StatusCounts = Record<
+  'success' | 'pass' | 'error' | 'fail' | 'warn' | 'skipped',
+  number
+> &
+  Record<string, number>;
+
+export interface NodeOutcome {
+  uniqueId: string;
+  resourceType: string;
+  status: string;
+  message: string | null;
+}
+
+/** The execution's output, and what the CLI, alerts and Airflow read. */
+export interface RunOutcome {
+  runId: string;
+  job: string;
+  verdict: Verdict;
+  reason: string;
+  hint: string | null;
+  exitCode: number | null;
+  counts: StatusCounts | null;
+  artifactsUri: string | null;
+}
+
+/** Evaluate's output, under `$.evaluation`. */
+export interface Evaluation {
+  verdict: Verdict;
+  retryable: boolean;
+  reason: string;
+  hint: string | null;
+  exitCode: number | null;
+  stopCode: string | null;
+  stoppedReason: string | null;
+  attempt: number;
+  /** Whether the state machine makes another attempt (retryable and attempts left). */
+  retry: boolean;
+  nextAttempt: number;
+  /** The task's id, for the CloudWatch log stream link. */
+  taskId: string | null;
+  /** From summary.json when the container wrote one; nodes cut to keep the state small. */
+  summary: {
+    counts: StatusCounts;
+    nodes: NodeOutcome[];
+    nodesOmitted: number;
+    freshness: { status: string; sources: Array<{ uniqueId: string; status: string }> };
+    error: string | null;
+  } | null;
+  output: RunOutcome;
+}
+
+export interface NotifyEvent {
+  event: 'started' | 'finished';
+  state: RunState & { evaluation?: Evaluation };
+  executionArn: string;
+  executionStartTime: string;
+}

@@ -1,0 +1,99 @@
+import { StateMachine } from 'aws-local-stepfunctions';
+import {
+  AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+  type Definition,
+  localDefinition,
+} from '../../../cli/local/local-definition.ts';
+
+const slowTask: Definition = {
+  StartAt: 'Work',
+  States: {
+    Work: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::ecs:runTask.sync',
+      Parameters: { 'Cluster.$': '$.cluster' },
+      TimeoutSecondsPath: '$.limits.seconds',
+      End: true,
+    },
+  },
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function runLocally(definition: Definition, input: unknown, taskMs: number) {
+  const machine = new StateMachine(definition as never, {
+    validationOptions: { checkPaths: false },
+  });
+  const execution = machine.run(input as never, {
+    overrides: {
+      taskResourceLocalHandlers: {
+        Work: async () => {
+          await sleep(taskMs);
+          return { done: true };
+        },
+      },
+    },
+  });
+  return execution.result.then(
+    (output) => ({ output, error: undefined as string | undefined }),
+    (error: Error) => ({ output: undefined, error: String(error.cause ?? error.message) }),
+  );
+}
+
+describe('localDefinition', () => {
+  it('reads TimeoutSecondsPath from the state input, as AWS does, though Parameters drop the field', async () => {
+    const input = { cluster: 'c', limits: { seconds: 1 } };
+
+    const asDeployed = await runLocally(slowTask, input, 10);
+    const adapted = await runLocally(localDefinition(slowTask), input, 1500);
+
+    expect(asDeployed.error).toMatch(/limits\.seconds/);
+    expect(adapted.error).toMatch(/States\.Timeout/);
+  });
+
+  it('lets a task finish within the limit read from the input', async () => {
+    const adapted = await runLocally(
+      localDefinition(slowTask),
+      { cluster: 'c', limits: { seconds: 5 } },
+      10,
+    );
+
+    expect(adapted).toEqual({ output: { done: true }, error: undefined });
+  });
+
+  it("gives a Task with no timeout AWS's default instead of the library's 60 s", () => {
+    const noTimeout: Definition = {
+      StartAt: 'Call',
+      States: {
+        Call: { Type: 'Task', Resource: 'arn:aws:lambda:eu-west-1:1:function:f', End: true },
+      },
+    };
+
+    expect(localDefinition(noTimeout).States.Call?.TimeoutSeconds).toBe(
+      AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+    );
+  });
+
+  it('leaves explicit TimeoutSeconds and non-Task states alone, and never changes the deployed definition', () => {
+    const deployed: Definition = {
+      StartAt: 'Call',
+      States: {
+        Call: {
+          Type: 'Task',
+          Resource: 'arn:aws:lambda:eu-west-1:1:function:f',
+          TimeoutSeconds: 30,
+          Next: 'Wait',
+        },
+        Wait: { Type: 'Pass', Next: 'Work' },
+        Work: slowTask.States.Work ?? {},
+      },
+    };
+    const before = structuredClone(deployed);
+
+    const adapted = localDefinition(deployed);
+
+    expect(deployed).toEqual(before);
+    expect(adapted.States.Call?.TimeoutSeconds).toBe(30);
+    expect(adapted.States.Wait).toEqual(deployed.States.Wait);
+  });
+});
