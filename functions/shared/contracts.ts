@@ -46,6 +46,7 @@ export interface PreparedRun {
   startedAt: string;
   /** `StartedBy` of the ECS task: at most 36 characters. */
   startedBy: string;
+  /** This run's own folder: `<ARTIFACTS_URI>/runs/<runId>/`. */
   artifactsUri: string;
   notifyOnStart: boolean;
   lock?: RunLock;

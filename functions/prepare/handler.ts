@@ -1,0 +1,65 @@
+/**
+ * Prepare: the state machine's first state. Validates the run input, fills its defaults,
+ * takes the overlap lock, and returns the state RunDbt starts from (prepare.ts, lock.ts).
+ * Fails with InvalidRunInput, RunAlreadyInProgress or ConfigurationError, which the state
+ * machine catches and hands to Evaluate; no task starts then.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import middy from '@middy/core';
+import type { PreparedState } from '../shared/contracts.ts';
+import { logExecutionName, logger } from '../shared/logger.ts';
+import { acquire } from './lock.ts';
+import { RunAlreadyInProgress } from './lock-rules.ts';
+import { type PrepareEvent, prepareRun } from './prepare.ts';
+import { type PrepareConfig, readPrepareConfig, settingsFor } from './settings.ts';
+
+export function createPrepareHandler(
+  config: PrepareConfig,
+  dynamodb: DynamoDBClient,
+  clock: () => Date = () => new Date(),
+) {
+  return middy<PrepareEvent, PreparedState>()
+    .use(logExecutionName())
+    .handler(async (event) => {
+      // Input first: a bad input must fail without ever taking (and then holding) the lock.
+      const state = prepareRun(event, settingsFor(config, event.executionArn));
+      const { run } = state;
+      if (run.lock !== undefined) {
+        try {
+          await acquire(
+            dynamodb,
+            {
+              table: run.lock.table,
+              key: run.lock.key,
+              owner: run.runId,
+              executionArn: event.executionArn,
+              job: run.job,
+              timeoutSeconds: run.timeoutSeconds,
+            },
+            clock,
+          );
+        } catch (error) {
+          if (error instanceof RunAlreadyInProgress) {
+            logger.warn('not started: another run holds the overlap lock', {
+              job: run.job,
+              holder: error.holder,
+            });
+          }
+          throw error;
+        }
+      }
+      logger.info('prepared', {
+        job: run.job,
+        command: run.spec.command,
+        trigger: run.trigger,
+        lockAcquired: run.lock !== undefined,
+      });
+      return state;
+    });
+}
+
+// Read once per container: a bad setting fails the first invocation, named.
+const config = readPrepareConfig();
+const dynamodb = new DynamoDBClient({});
+
+export const handler = createPrepareHandler(config, dynamodb);

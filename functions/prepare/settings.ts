@@ -1,0 +1,105 @@
+/**
+ * Prepare's settings, from its environment (set by serverless.yml from the stage's params),
+ * and how they become one run's PrepareSettings. No AWS SDK.
+ */
+import { z } from 'zod';
+import { ConfigurationError, commaList, readConfig } from '../shared/config.ts';
+import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../shared/run-input.ts';
+import type { PrepareSettings } from './prepare.ts';
+
+const NOTIFY_EVENTS = ['start', 'success', 'failure'] as const;
+
+const trueOrFalse = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .transform((text) => text === 'true');
+
+const seconds = z
+  .string()
+  .regex(/^\d+$/, { error: 'must be a whole number of seconds' })
+  .transform(Number)
+  .pipe(
+    z
+      .int()
+      .min(MIN_TIMEOUT_SECONDS, { error: `must be at least ${MIN_TIMEOUT_SECONDS}` })
+      .max(MAX_TIMEOUT_SECONDS, { error: `must be at most ${MAX_TIMEOUT_SECONDS}` }),
+  );
+
+// `file:///` too: local runs call this very handler and keep artifacts on the host.
+const ARTIFACTS_URI_RE = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:\/\/\/.+)$/;
+
+const shape = {
+  STAGE: z.string().min(1, { error: 'must not be empty' }),
+  LOCK_TABLE: z.string().min(1, { error: 'must not be empty' }).optional(),
+  /** Default: the state machine's name, from the execution's ARN (one lock per machine). */
+  LOCK_KEY: z.string().min(1, { error: 'must not be empty' }).optional(),
+  ALLOW_OVERLAP: trueOrFalse.default(false),
+  DEFAULT_TIMEOUT_SECONDS: seconds,
+  // On-demand unless asked: Spot is a cost choice that trades away uninterrupted runs.
+  FARGATE_SPOT: trueOrFalse.default(false),
+  DBT_CONTAINER_NAME: z.string().min(1, { error: 'must not be empty' }).default('dbt'),
+  ARTIFACTS_URI: z
+    .string()
+    .regex(ARTIFACTS_URI_RE, { error: 'must be s3://bucket/prefix or file:///path' }),
+  NOTIFY_ON: commaList(NOTIFY_EVENTS).default([]),
+};
+
+export type PrepareConfig = z.infer<z.ZodObject<typeof shape>>;
+
+/**
+ * Read and check the environment.
+ * @throws ConfigurationError naming the setting at fault.
+ */
+export function readPrepareConfig(
+  environment: Record<string, string | undefined> = process.env,
+): PrepareConfig {
+  const config = readConfig(shape, environment);
+  if (!config.ALLOW_OVERLAP && config.LOCK_TABLE === undefined) {
+    throw new ConfigurationError(
+      'LOCK_TABLE: not set; the overlap lock needs its table (or set ALLOW_OVERLAP=true)',
+    );
+  }
+  return config;
+}
+
+/**
+ * The state machine's name from an execution's ARN:
+ * arn:aws:states:<region>:<account>:execution:<state machine>:<execution> (Standard), or
+ * arn:aws:states:<region>:<account>:express:<state machine>:<execution>:<id> (Express).
+ */
+export function stateMachineNameOf(executionArn: string): string | undefined {
+  const parts = executionArn.split(':');
+  const kind = parts[5];
+  const name = parts[6];
+  if (parts[0] !== 'arn' || parts[2] !== 'states') return undefined;
+  if ((kind !== 'execution' && kind !== 'express') || !name) return undefined;
+  return name;
+}
+
+/**
+ * One run's settings.
+ * @throws ConfigurationError when the lock's key can come neither from LOCK_KEY nor from
+ *   the execution's ARN.
+ */
+export function settingsFor(config: PrepareConfig, executionArn: string): PrepareSettings {
+  return {
+    stage: config.STAGE,
+    defaultTimeoutSeconds: config.DEFAULT_TIMEOUT_SECONDS,
+    fargateSpot: config.FARGATE_SPOT,
+    containerName: config.DBT_CONTAINER_NAME,
+    artifactsUri: config.ARTIFACTS_URI,
+    notifyOnStart: config.NOTIFY_ON.includes('start'),
+    lock: lockFor(config, executionArn),
+  };
+}
+
+function lockFor(config: PrepareConfig, executionArn: string): PrepareSettings['lock'] {
+  if (config.ALLOW_OVERLAP || config.LOCK_TABLE === undefined) return undefined;
+  const key = config.LOCK_KEY ?? stateMachineNameOf(executionArn);
+  if (key === undefined) {
+    throw new ConfigurationError(
+      `LOCK_KEY: not set, and '${executionArn.slice(0, 200)}' is not an execution ARN to take ` +
+        "the state machine's name from",
+    );
+  }
+  return { table: config.LOCK_TABLE, key };
+}

@@ -1,0 +1,207 @@
+// Prepare end to end: the deployed handler, configured by its environment as serverless.yml
+// configures it, against DynamoDB in a moto server. Nothing of AWS is mocked but its address.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { jest } from '@jest/globals';
+import type { Context } from 'aws-lambda';
+import { release } from '../../../functions/prepare/lock.ts';
+import { readPrepareConfig } from '../../../functions/prepare/settings.ts';
+import type { PreparedState } from '../../../functions/shared/contracts.ts';
+import { type Moto, startMoto } from '../../support/moto.ts';
+import { executionArnOf, GENERATED_NAME, prepareEvent, STATE_MACHINE } from './events.ts';
+import { createLockTable, lockItem } from './lock-table.ts';
+
+const TABLE = 'serverless-dbt-dev-locks';
+const STAGE_ENVIRONMENT = {
+  STAGE: 'dev',
+  LOCK_TABLE: TABLE,
+  DEFAULT_TIMEOUT_SECONDS: '3600',
+  FARGATE_SPOT: 'true',
+  ARTIFACTS_URI: 's3://serverless-dbt-dev-artifacts/dbt',
+  NOTIFY_ON: 'start,failure',
+};
+const LAMBDA_CONTEXT = {
+  functionName: 'serverless-dbt-dev-prepare',
+  awsRequestId: 'c0ffee00-0000-4000-8000-000000000001',
+} as Context;
+
+let moto: Moto;
+let dynamodb: DynamoDBClient;
+// Imported once the environment is set, as the handler reads it when its module loads.
+type HandlerModule = typeof import('../../../functions/prepare/handler.ts');
+let handler: HandlerModule['handler'];
+let createPrepareHandler: HandlerModule['createPrepareHandler'];
+const savedEnvironment = { ...process.env };
+
+beforeAll(async () => {
+  moto = await startMoto();
+  dynamodb = new DynamoDBClient(moto.clientConfig);
+  await createLockTable(dynamodb, TABLE);
+  // As Lambda starts it: settings and the SDK's endpoint and credentials from the environment,
+  // read when the module loads.
+  Object.assign(process.env, moto.env, STAGE_ENVIRONMENT);
+  const module = await import('../../../functions/prepare/handler.ts');
+  ({ handler, createPrepareHandler } = module);
+}, 60_000);
+
+afterAll(async () => {
+  process.env = savedEnvironment;
+  dynamodb?.destroy();
+  await moto?.stop();
+});
+
+/**
+ * Runs an invocation and collects the log lines it writes (Powertools writes JSON lines:
+ * INFO to stdout, WARN and ERROR to stderr).
+ */
+async function logged(run: () => Promise<unknown>): Promise<{
+  result?: unknown;
+  error?: Error;
+  lines: Array<Record<string, unknown>>;
+}> {
+  const written: string[] = [];
+  const capture = (chunk: unknown) => {
+    written.push(String(chunk));
+    return true;
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+  ];
+  const lines = () =>
+    written
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => JSON.parse(line));
+  try {
+    return { result: await run(), lines: lines() };
+  } catch (error) {
+    if (!(error instanceof Error)) throw error;
+    return { error, lines: lines() };
+  } finally {
+    for (const spy of spies) spy.mockRestore();
+  }
+}
+
+describe('the Prepare handler', () => {
+  afterEach(async () => {
+    // Each test starts with the state machine's lock free, as after a ReleaseLock.
+    const item = await lockItem(dynamodb, TABLE, STATE_MACHINE);
+    if (item?.owner?.S !== undefined) await release(dynamodb, TABLE, STATE_MACHINE, item.owner.S);
+  });
+
+  it('prepares a console start, takes the lock for the execution and logs one line', async () => {
+    const { result, error, lines } = await logged(() =>
+      handler(prepareEvent({ select: 'tag:daily' }), LAMBDA_CONTEXT),
+    );
+    expect(error).toBeUndefined();
+    const state = result as PreparedState;
+    expect(state.run).toMatchObject({
+      runId: GENERATED_NAME,
+      job: 'manual',
+      stage: 'dev',
+      trigger: 'console',
+      timeoutSeconds: 3600,
+      notifyOnStart: true,
+      lock: { table: TABLE, key: STATE_MACHINE },
+      artifactsUri: `s3://serverless-dbt-dev-artifacts/dbt/runs/${GENERATED_NAME}/`,
+    });
+    expect(state.capacity).toStrictEqual([{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }]);
+    expect(state.attempt).toBe(1);
+    const environment = state.run.overrides.ContainerOverrides[0].Environment;
+    expect(environment.map((variable) => variable.Name)).toEqual(['RUN_SPEC', 'RUN_ID']);
+    expect(JSON.parse(environment[0]?.Value ?? '')).toStrictEqual(state.run.spec);
+
+    const item = await lockItem(dynamodb, TABLE, STATE_MACHINE);
+    expect(item?.owner).toStrictEqual({ S: GENERATED_NAME });
+    expect(item?.executionArn).toStrictEqual({ S: executionArnOf(GENERATED_NAME) });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      message: 'prepared',
+      executionName: GENERATED_NAME,
+      job: 'manual',
+      command: 'build',
+      trigger: 'console',
+      lockAcquired: true,
+    });
+  });
+
+  it('returns a state the ASL can hand on as is: plain JSON', async () => {
+    const state = await handler(prepareEvent({}, 'cli-json-1'), LAMBDA_CONTEXT);
+    expect(JSON.parse(JSON.stringify(state))).toStrictEqual(state);
+  });
+
+  it('refuses a second execution while the first holds the lock, and lets it in after release', async () => {
+    await handler(prepareEvent({ job: 'nightly' }, 'run-first'), LAMBDA_CONTEXT);
+    const { error, lines } = await logged(() =>
+      handler(prepareEvent({ job: 'nightly' }, 'run-second'), LAMBDA_CONTEXT),
+    );
+    expect(error?.name).toBe('RunAlreadyInProgress');
+    expect(error?.message).toMatch(/^execution run-first \(job nightly\) holds the overlap lock/);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'WARN',
+      executionName: 'run-second',
+      holder: { owner: 'run-first' },
+    });
+    // ReleaseLock of the first execution (a conditional DeleteItem on owner).
+    expect(await release(dynamodb, TABLE, STATE_MACHINE, 'run-first')).toBe(true);
+    const state = await handler(prepareEvent({ job: 'nightly' }, 'run-third'), LAMBDA_CONTEXT);
+    expect(state.run.lock).toStrictEqual({ table: TABLE, key: STATE_MACHINE });
+  });
+
+  it('lets only one of two executions started at the same moment through', async () => {
+    const results = await Promise.allSettled([
+      handler(prepareEvent({ job: 'nightly' }, 'airflow-nightly-a'), LAMBDA_CONTEXT),
+      handler(prepareEvent({ job: 'nightly' }, 'airflow-nightly-b'), LAMBDA_CONTEXT),
+    ]);
+    const refused = results.flatMap((result) =>
+      result.status === 'rejected' ? [result.reason] : [],
+    );
+    expect(results.filter((result) => result.status === 'fulfilled')).toHaveLength(1);
+    expect(refused.map((error) => error.name)).toEqual(['RunAlreadyInProgress']);
+  });
+
+  it('prepares the same execution again when Step Functions retries Prepare', async () => {
+    const event = prepareEvent({ job: 'nightly' }, 'run-retried');
+    const first = await handler(event, LAMBDA_CONTEXT);
+    const again = await handler(event, LAMBDA_CONTEXT);
+    expect(again).toStrictEqual(first);
+  });
+
+  it('fails bad input with InvalidRunInput and takes no lock', async () => {
+    const { error } = await logged(() =>
+      handler(prepareEvent({ select: 'orders; rm -rf /' }, 'run-bad'), LAMBDA_CONTEXT),
+    );
+    expect(error?.name).toBe('InvalidRunInput');
+    expect(error?.message).toBe("select: contains ';', which is not allowed in a selector");
+    expect(await lockItem(dynamodb, TABLE, STATE_MACHINE)).toBeUndefined();
+  });
+
+  it('fails an execution name that cannot be a folder with ConfigurationError, taking no lock', async () => {
+    const { error } = await logged(() =>
+      handler(prepareEvent({}, 'nightly.2026-03-02'), LAMBDA_CONTEXT),
+    );
+    expect(error?.name).toBe('ConfigurationError');
+    expect(error?.message).toMatch(/^executionName: /);
+    expect(await lockItem(dynamodb, TABLE, STATE_MACHINE)).toBeUndefined();
+  });
+
+  it('with ALLOW_OVERLAP=true, runs side by side without touching DynamoDB', async () => {
+    const { LOCK_TABLE: _table, ...withoutTable } = STAGE_ENVIRONMENT;
+    const config = readPrepareConfig({ ...withoutTable, ALLOW_OVERLAP: 'true' });
+    const untouched = new DynamoDBClient(moto.clientConfig);
+    const send = jest.spyOn(untouched, 'send');
+    const overlapping = createPrepareHandler(config, untouched);
+    const states = await Promise.all([
+      overlapping(prepareEvent({}, 'run-side-1'), LAMBDA_CONTEXT),
+      overlapping(prepareEvent({}, 'run-side-2'), LAMBDA_CONTEXT),
+    ]);
+    for (const state of states) expect('lock' in state.run).toBe(false);
+    expect(send).not.toHaveBeenCalled();
+    expect(await lockItem(dynamodb, TABLE, STATE_MACHINE)).toBeUndefined();
+    untouched.destroy();
+  });
+});

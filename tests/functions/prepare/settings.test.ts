@@ -1,0 +1,130 @@
+import {
+  readPrepareConfig,
+  settingsFor,
+  stateMachineNameOf,
+} from '../../../functions/prepare/settings.ts';
+import { ConfigurationError } from '../../../functions/shared/config.ts';
+import { executionArnOf, STATE_MACHINE } from './events.ts';
+
+const DEV_ENVIRONMENT = {
+  STAGE: 'dev',
+  LOCK_TABLE: 'serverless-dbt-dev-locks',
+  DEFAULT_TIMEOUT_SECONDS: '3600',
+  FARGATE_SPOT: 'true',
+  ARTIFACTS_URI: 's3://serverless-dbt-dev-artifacts/dbt',
+  NOTIFY_ON: 'start,failure',
+};
+
+function configurationError(environment: Record<string, string>): ConfigurationError {
+  try {
+    readPrepareConfig(environment);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return error as ConfigurationError;
+  }
+  throw new Error(`accepted ${JSON.stringify(environment)}`);
+}
+
+describe('readPrepareConfig', () => {
+  it("reads a stage's settings and turns them into one run's settings", () => {
+    const config = readPrepareConfig(DEV_ENVIRONMENT);
+    expect(settingsFor(config, executionArnOf('cli-x'))).toStrictEqual({
+      stage: 'dev',
+      defaultTimeoutSeconds: 3600,
+      fargateSpot: true,
+      containerName: 'dbt',
+      artifactsUri: 's3://serverless-dbt-dev-artifacts/dbt',
+      notifyOnStart: true,
+      lock: { table: 'serverless-dbt-dev-locks', key: STATE_MACHINE },
+    });
+  });
+
+  it('defaults to on-demand Fargate, the dbt container, no start notice and a lock', () => {
+    const { FARGATE_SPOT: _spot, NOTIFY_ON: _notify, ...minimal } = DEV_ENVIRONMENT;
+    const settings = settingsFor(readPrepareConfig(minimal), executionArnOf('cli-x'));
+    expect(settings.fargateSpot).toBe(false);
+    expect(settings.containerName).toBe('dbt');
+    expect(settings.notifyOnStart).toBe(false);
+    expect(settings.lock).toStrictEqual({ table: 'serverless-dbt-dev-locks', key: STATE_MACHINE });
+  });
+
+  it('announces the start only when NOTIFY_ON lists start', () => {
+    for (const [notifyOn, expected] of [
+      ['start', true],
+      [' success , start ', true],
+      ['success,failure', false],
+      ['', false],
+    ] as const) {
+      const config = readPrepareConfig({ ...DEV_ENVIRONMENT, NOTIFY_ON: notifyOn });
+      expect([notifyOn, settingsFor(config, executionArnOf('x')).notifyOnStart]).toEqual([
+        notifyOn,
+        expected,
+      ]);
+    }
+  });
+
+  it('takes LOCK_KEY over the state machine name', () => {
+    const config = readPrepareConfig({ ...DEV_ENVIRONMENT, LOCK_KEY: 'shop-warehouse' });
+    expect(settingsFor(config, executionArnOf('x')).lock?.key).toBe('shop-warehouse');
+  });
+
+  it('takes no lock with ALLOW_OVERLAP=true, and then needs no table', () => {
+    const { LOCK_TABLE: _table, ...withoutTable } = DEV_ENVIRONMENT;
+    const config = readPrepareConfig({ ...withoutTable, ALLOW_OVERLAP: 'true' });
+    expect(settingsFor(config, executionArnOf('x')).lock).toBeUndefined();
+  });
+
+  it('needs LOCK_TABLE unless overlap is allowed', () => {
+    const { LOCK_TABLE: _table, ...withoutTable } = DEV_ENVIRONMENT;
+    expect(configurationError(withoutTable).message).toMatch(/^LOCK_TABLE: not set/);
+  });
+
+  it('accepts file:/// artifacts for local runs', () => {
+    const config = readPrepareConfig({ ...DEV_ENVIRONMENT, ARTIFACTS_URI: 'file:///tmp/shop' });
+    expect(config.ARTIFACTS_URI).toBe('file:///tmp/shop');
+  });
+
+  it.each([
+    ['STAGE', undefined, 'STAGE: not set'],
+    ['ARTIFACTS_URI', undefined, 'ARTIFACTS_URI: not set'],
+    ['ARTIFACTS_URI', 'https://bucket/dbt', 'ARTIFACTS_URI: must be s3://bucket/prefix'],
+    ['ARTIFACTS_URI', 's3://', 'ARTIFACTS_URI: must be s3://bucket/prefix'],
+    ['DEFAULT_TIMEOUT_SECONDS', undefined, 'DEFAULT_TIMEOUT_SECONDS: not set'],
+    ['DEFAULT_TIMEOUT_SECONDS', '1h', 'DEFAULT_TIMEOUT_SECONDS: must be a whole number'],
+    ['DEFAULT_TIMEOUT_SECONDS', '59', 'DEFAULT_TIMEOUT_SECONDS: must be at least 60'],
+    ['DEFAULT_TIMEOUT_SECONDS', '86401', 'DEFAULT_TIMEOUT_SECONDS: must be at most 86400'],
+    ['FARGATE_SPOT', 'yes', 'FARGATE_SPOT: must be true or false'],
+    ['ALLOW_OVERLAP', 'TRUE', 'ALLOW_OVERLAP: must be true or false'],
+    ['NOTIFY_ON', 'start,always', 'NOTIFY_ON: '],
+  ])('names %s when it is %p', (name, value, message) => {
+    const environment: Record<string, string> = { ...DEV_ENVIRONMENT };
+    if (value === undefined) delete environment[name];
+    else environment[name] = value;
+    expect(configurationError(environment).message.startsWith(message)).toBe(true);
+  });
+});
+
+describe('the default lock key', () => {
+  it("is the state machine's name, so each stage's machine has its own lock", () => {
+    const config = readPrepareConfig(DEV_ENVIRONMENT);
+    const live = executionArnOf('x', 'serverless-dbt-live-dbt-run');
+    expect(settingsFor(config, live).lock?.key).toBe('serverless-dbt-live-dbt-run');
+  });
+
+  it.each([
+    [executionArnOf('run-1'), STATE_MACHINE],
+    ['arn:aws:states:eu-west-1:123456789012:express:fast-machine:run-1:4f2e', 'fast-machine'],
+    ['arn:aws-cn:states:cn-north-1:123456789012:execution:machine-cn:run-1', 'machine-cn'],
+    ['arn:aws:states:eu-west-1:123456789012:stateMachine:machine', undefined],
+    ['run-1', undefined],
+    ['', undefined],
+  ])('of %p is %p', (arn, name) => {
+    expect(stateMachineNameOf(arn)).toBe(name);
+  });
+
+  it('without LOCK_KEY and without an execution ARN, is a ConfigurationError on LOCK_KEY', () => {
+    const config = readPrepareConfig(DEV_ENVIRONMENT);
+    expect(() => settingsFor(config, 'local-run')).toThrow(ConfigurationError);
+    expect(() => settingsFor(config, 'local-run')).toThrow(/^LOCK_KEY: not set/);
+  });
+});
