@@ -19,7 +19,11 @@ export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
 export const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';
 
 export function localDefinition(deployed: Definition): Definition {
-  const copy = structuredClone(deployed);
+  // A JSON copy, not structuredClone: under jest (a vm realm) structuredClone makes objects of
+  // another realm, which the library's plain-object check (prototype === Object.prototype)
+  // does not recognise, and it then leaves nested Parameters such as `Key.lockId.S.$`
+  // unresolved.
+  const copy = JSON.parse(JSON.stringify(deployed)) as Definition;
   for (const state of allStates(copy)) {
     if (state.Type !== 'Task') continue;
     const path = state.TimeoutSecondsPath;

@@ -8,14 +8,25 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import middy from '@middy/core';
 import type { PreparedState } from '../shared/contracts.ts';
 import { logExecutionName, logger } from '../shared/logger.ts';
-import { acquire } from './lock.ts';
+import { type AcquireRequest, acquire } from './lock.ts';
+import type { LockHolder } from './lock-rules.ts';
 import { RunAlreadyInProgress } from './lock-rules.ts';
 import { type PrepareEvent, prepareRun } from './prepare.ts';
 import { type PrepareConfig, readPrepareConfig, settingsFor } from './settings.ts';
 
+/** Where the overlap lock lives: DynamoDB in AWS; a folder for local runs (cli/local/). */
+export interface LockStore {
+  /** Take the lock or throw RunAlreadyInProgress (lock-rules.ts). */
+  acquire: (request: AcquireRequest, clock: () => Date) => Promise<LockHolder>;
+}
+
+export const dynamoDbLocks = (dynamodb: DynamoDBClient): LockStore => ({
+  acquire: (request, clock) => acquire(dynamodb, request, clock),
+});
+
 export function createPrepareHandler(
   config: PrepareConfig,
-  dynamodb: DynamoDBClient,
+  locks: LockStore,
   clock: () => Date = () => new Date(),
 ) {
   return middy<PrepareEvent, PreparedState>()
@@ -26,8 +37,7 @@ export function createPrepareHandler(
       const { run } = state;
       if (run.lock !== undefined) {
         try {
-          await acquire(
-            dynamodb,
+          await locks.acquire(
             {
               table: run.lock.table,
               key: run.lock.key,
@@ -62,4 +72,4 @@ export function createPrepareHandler(
 const config = readPrepareConfig();
 const dynamodb = new DynamoDBClient({});
 
-export const handler = createPrepareHandler(config, dynamodb);
+export const handler = createPrepareHandler(config, dynamoDbLocks(dynamodb));

@@ -2,12 +2,11 @@
  * The overlap lock's rules, with no AWS SDK: how long a lock lasts, who may take it, and the
  * error a refused run fails with. lock.ts applies them to DynamoDB.
  */
+import { MAX_ATTEMPTS } from '../shared/contracts.ts';
 
 /** The table's key attribute; ReleaseLock in dbt-run.asl.yml names it too. */
 export const LOCK_KEY_ATTRIBUTE = 'lockId';
 
-/** Attempts one execution can make: the first, and one more on on-demand (RetryOnDemand). */
-export const MAX_ATTEMPTS = 2;
 /**
  * Per attempt, beyond the task's own limit: ECS API retries with backoff (up to ~2.5 min),
  * task start-up, the stop grace after a timeout, and Evaluate with its retries.

@@ -2,7 +2,7 @@
  * Prepare's settings, from its environment (set by serverless.yml from the stage's params),
  * and how they become one run's PrepareSettings. No AWS SDK.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, commaList, readConfig } from '../shared/config.ts';
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../shared/run-input.ts';
 import type { PrepareSettings } from './prepare.ts';

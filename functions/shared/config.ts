@@ -1,7 +1,9 @@
 // Configuration of a Lambda, read from its environment once, at start-up (module scope), so
 // that a missing or malformed setting fails the first invocation with its name rather than
 // surfacing later as an undefined somewhere.
-import { z } from 'zod';
+// Always `import * as z`: a namespace import lets esbuild drop the parts of zod a function
+// never uses (~85 KB bundled instead of ~450 KB).
+import * as z from 'zod';
 
 export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';

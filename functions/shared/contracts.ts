@@ -20,6 +20,13 @@ export const VERDICTS = [
 ] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
+/**
+ * Attempts one execution makes: the first, and one more on on-demand Fargate after a
+ * retryable infrastructure failure (DESIGN.md). Evaluate decides the retry from it and
+ * Prepare sizes the overlap lock's lifetime by it, so it is one constant, not a setting.
+ */
+export const MAX_ATTEMPTS = 2;
+
 /** How the execution was started, for alerts and history. */
 export type Trigger = 'schedule' | 'console' | 'cli' | 'airflow';
 
@@ -104,6 +111,8 @@ export interface RunState extends Partial<PreparedState> {
 export interface EvaluateEvent {
   state: RunState;
   executionName: string;
+  /** The execution's raw input ($$.Execution.Input): any JSON, untrusted. */
+  executionInput?: unknown;
 }
 
 export type StatusCounts = Record<

@@ -10,7 +10,7 @@
  *
  * No AWS SDK here: Prepare, the CLI and local runs all import this module.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 export const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] as const;
 export const FRESHNESS = ['fail', 'warn', 'skip'] as const;

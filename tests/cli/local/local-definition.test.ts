@@ -96,4 +96,31 @@ describe('localDefinition', () => {
     expect(adapted.States.Call?.TimeoutSeconds).toBe(30);
     expect(adapted.States.Wait).toEqual(deployed.States.Wait);
   });
+
+  it('resolves paths nested in Parameters, even for a definition copied across realms', async () => {
+    // structuredClone here (jest's vm realm) makes objects of the outer realm, as a definition
+    // read by another module can be; the library skips nested templates in such objects.
+    const deployed = structuredClone({
+      StartAt: 'Delete',
+      States: {
+        Delete: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::dynamodb:deleteItem',
+          Parameters: { Key: { lockId: { 'S.$': '$.lock' } } },
+          End: true,
+        },
+      },
+    }) as Definition;
+    const machine = new StateMachine(localDefinition(deployed) as never, {
+      validationOptions: { checkPaths: false },
+    });
+    const execution = machine.run(
+      { lock: 'the-lock' },
+      {
+        overrides: { taskResourceLocalHandlers: { Delete: async (input) => input } },
+      },
+    );
+
+    expect(await execution.result).toEqual({ Key: { lockId: { S: 'the-lock' } } });
+  });
 });

@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import { release } from '../../../functions/prepare/lock.ts';
 import { readPrepareConfig } from '../../../functions/prepare/settings.ts';
 import type { PreparedState } from '../../../functions/shared/contracts.ts';
+import { logged } from '../../support/logged.ts';
 import { type Moto, startMoto } from '../../support/moto.ts';
 import { executionArnOf, GENERATED_NAME, prepareEvent, STATE_MACHINE } from './events.ts';
 import { createLockTable, lockItem } from './lock-table.ts';
@@ -30,6 +31,7 @@ let dynamodb: DynamoDBClient;
 type HandlerModule = typeof import('../../../functions/prepare/handler.ts');
 let handler: HandlerModule['handler'];
 let createPrepareHandler: HandlerModule['createPrepareHandler'];
+let dynamoDbLocks: HandlerModule['dynamoDbLocks'];
 const savedEnvironment = { ...process.env };
 
 beforeAll(async () => {
@@ -40,7 +42,7 @@ beforeAll(async () => {
   // read when the module loads.
   Object.assign(process.env, moto.env, STAGE_ENVIRONMENT);
   const module = await import('../../../functions/prepare/handler.ts');
-  ({ handler, createPrepareHandler } = module);
+  ({ handler, createPrepareHandler, dynamoDbLocks } = module);
 }, 60_000);
 
 afterAll(async () => {
@@ -48,40 +50,6 @@ afterAll(async () => {
   dynamodb?.destroy();
   await moto?.stop();
 });
-
-/**
- * Runs an invocation and collects the log lines it writes (Powertools writes JSON lines:
- * INFO to stdout, WARN and ERROR to stderr).
- */
-async function logged(run: () => Promise<unknown>): Promise<{
-  result?: unknown;
-  error?: Error;
-  lines: Array<Record<string, unknown>>;
-}> {
-  const written: string[] = [];
-  const capture = (chunk: unknown) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  const lines = () =>
-    written
-      .join('')
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line));
-  try {
-    return { result: await run(), lines: lines() };
-  } catch (error) {
-    if (!(error instanceof Error)) throw error;
-    return { error, lines: lines() };
-  } finally {
-    for (const spy of spies) spy.mockRestore();
-  }
-}
 
 describe('the Prepare handler', () => {
   afterEach(async () => {
@@ -194,7 +162,7 @@ describe('the Prepare handler', () => {
     const config = readPrepareConfig({ ...withoutTable, ALLOW_OVERLAP: 'true' });
     const untouched = new DynamoDBClient(moto.clientConfig);
     const send = jest.spyOn(untouched, 'send');
-    const overlapping = createPrepareHandler(config, untouched);
+    const overlapping = createPrepareHandler(config, dynamoDbLocks(untouched));
     const states = await Promise.all([
       overlapping(prepareEvent({}, 'run-side-1'), LAMBDA_CONTEXT),
       overlapping(prepareEvent({}, 'run-side-2'), LAMBDA_CONTEXT),

@@ -3,11 +3,11 @@ import {
   epochSeconds,
   type LockHolder,
   lockExpiresAt,
-  MAX_ATTEMPTS,
   mayAcquire,
   RUN_MARGIN_SECONDS,
   RunAlreadyInProgress,
 } from '../../../functions/prepare/lock-rules.ts';
+import { MAX_ATTEMPTS } from '../../../functions/shared/contracts.ts';
 
 const NOW = epochSeconds(new Date('2026-03-02T05:00:00Z'));
 const holder = (owner: string, expiresAt: number): LockHolder => ({ owner, expiresAt });

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigurationError, commaList, readConfig } from '../../../functions/shared/config.ts';
 
 const shape = {

@@ -1,0 +1,45 @@
+/**
+ * Notify's settings, from its environment (set by serverless.yml from the stage's params).
+ * No AWS SDK.
+ */
+import * as z from 'zod';
+import { commaList, readConfig } from '../shared/config.ts';
+
+export const NOTIFY_EVENTS = ['start', 'success', 'failure'] as const;
+export type NotifyOn = (typeof NOTIFY_EVENTS)[number];
+
+const trueOrFalse = z
+  .enum(['true', 'false'], { error: 'must be true or false' })
+  .transform((text) => text === 'true');
+
+const nonEmpty = z.string().min(1, { error: 'must not be empty' });
+
+const shape = {
+  STAGE: nonEmpty,
+  /** The secret holding the webhook URL (ARN or name). Unset: Slack is not configured. */
+  SLACK_WEBHOOK_SECRET_ARN: nonEmpty.optional(),
+  /** Accept an http://127.0.0.1 webhook (tests, local runs); never set in AWS. */
+  SLACK_ALLOW_LOCAL: trueOrFalse.default(false),
+  /** What to announce; unset means failures only. An empty value turns alerts off. */
+  NOTIFY_ON: commaList(NOTIFY_EVENTS).default(['failure']),
+  /** The task's `awslogs-group`; without it the alert has no log link. */
+  LOG_GROUP: nonEmpty.optional(),
+  /** The task's `awslogs-stream-prefix`. */
+  LOG_STREAM_PREFIX: nonEmpty.default('dbt'),
+  DBT_CONTAINER_NAME: nonEmpty.default('dbt'),
+  DOCS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /** Set by Lambda; otherwise the region comes from the execution's ARN. */
+  AWS_REGION: nonEmpty.optional(),
+};
+
+export type NotifyConfig = z.infer<z.ZodObject<typeof shape>>;
+
+/**
+ * Read and check the environment.
+ * @throws ConfigurationError naming the setting at fault.
+ */
+export function readNotifyConfig(
+  environment: Record<string, string | undefined> = process.env,
+): NotifyConfig {
+  return readConfig(shape, environment);
+}

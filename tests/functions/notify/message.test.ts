@@ -1,0 +1,256 @@
+import {
+  buildMessage,
+  escapeMrkdwn,
+  formatDuration,
+  LIMITS,
+  type MessageContext,
+  renderText,
+  type SlackBlock,
+  type SlackMessage,
+} from '../../../functions/notify/message.ts';
+import { blockKitProblem } from '../../support/slack-server.ts';
+import {
+  ARTIFACTS_URI,
+  DBT_FAILED,
+  EXECUTION_ARN,
+  evaluation,
+  finished,
+  INVALID_INPUT,
+  NOW,
+  node,
+  OUT_OF_MEMORY,
+  REGION,
+  SUCCEEDED,
+  started,
+  summary,
+  TASK_ID,
+} from './events.ts';
+
+const CONTEXT: MessageContext = {
+  stage: 'dev',
+  region: REGION,
+  logGroup: '/ecs/serverless-dbt-dev',
+  logStreamPrefix: 'dbt',
+  containerName: 'dbt',
+  docsUrl: 'https://wiki.example.com/dbt/runbook',
+  now: NOW,
+};
+
+/** Every text of the message, as one string. */
+function allText(message: SlackMessage): string {
+  const texts = message.blocks.flatMap((block: SlackBlock) => {
+    switch (block.type) {
+      case 'header':
+        return [block.text.text];
+      case 'section':
+        return block.text ? [block.text.text] : block.fields.map((field) => field.text);
+      case 'context':
+        return block.elements.map((element) => element.text);
+      default:
+        return [];
+    }
+  });
+  return texts.join('\n');
+}
+
+function sectionTexts(message: SlackMessage): string[] {
+  return message.blocks.flatMap((block) =>
+    block.type === 'section' && block.text ? [block.text.text] : [],
+  );
+}
+
+describe('the Slack message of a finished run', () => {
+  it('reports a success with job, stage, trigger, command, duration, counts and links', () => {
+    const message = buildMessage(SUCCEEDED, CONTEXT);
+    expect(message.blocks[0]).toStrictEqual({
+      type: 'header',
+      text: { type: 'plain_text', text: '✅ nightly: succeeded', emoji: true },
+    });
+    const text = allText(message);
+    expect(text).toContain('*Stage*\ndev');
+    expect(text).toContain('*Trigger*\nschedule');
+    expect(text).toContain('*Command*\n`dbt build --select tag:daily`');
+    expect(text).toContain('*Duration*\n11m 07s');
+    expect(text).toContain('*Attempt*\n1');
+    expect(text).toContain('12 success · 30 pass · 0 error · 0 fail · 0 warn · 0 skipped');
+    expect(text).toContain(
+      `<https://${REGION}.console.aws.amazon.com/states/home?region=${REGION}#/v2/executions/details/${EXECUTION_ARN}|Execution>`,
+    );
+    expect(text).toContain(
+      `<https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#logsV2:log-groups/log-group/$252Fecs$252Fserverless-dbt-dev/log-events/dbt$252Fdbt$252F${TASK_ID}|Task log>`,
+    );
+    expect(text).toContain('<https://wiki.example.com/dbt/runbook|Docs>');
+    expect(text).toContain('|Artifacts>');
+    expect(text).not.toContain('Hint');
+    expect(message.text).toBe('✅ dbt job nightly succeeded (dev)');
+    expect(blockKitProblem(message)).toBeUndefined();
+  });
+
+  it('lists the failing nodes with their messages, errors first, and the reason', () => {
+    const message = buildMessage(DBT_FAILED, CONTEXT);
+    expect(message.blocks[0]).toMatchObject({
+      text: { text: '❌ nightly: dbt reported failures' },
+    });
+    const text = allText(message);
+    expect(text).toContain('dbt reported failures (exit code 1): 1 error, 2 failing tests.');
+    expect(text).toContain('*Exit code*\n1');
+    const nodes = sectionTexts(message).find((section) => section.startsWith('*Did not succeed'));
+    expect(nodes?.split('\n')).toStrictEqual([
+      '*Did not succeed: 3 nodes*',
+      '❌ `model.shop.orders` error: relation "raw.orders" does not exist',
+      '❗ `test.shop.not_null_orders_id` fail: Got 3 results, configured to fail if != 0',
+      '⏭️ `model.shop.orders_daily` skipped',
+    ]);
+    expect(text).not.toContain('more (see run_results.json');
+    expect(message.text).toBe(
+      '❌ dbt job nightly dbt reported failures (dev): dbt reported failures (exit code 1): 1 error, 2 failing tests.',
+    );
+  });
+
+  it('shows the reason, stopped reason and hint of an out-of-memory run', () => {
+    const message = buildMessage(OUT_OF_MEMORY, CONTEXT);
+    expect(message.blocks[0]).toMatchObject({ text: { text: '💥 nightly: out of memory' } });
+    expect(sectionTexts(message)[0]).toBe(
+      [
+        'The dbt container ran out of memory and was killed.',
+        '*Stopped:* OutOfMemoryError: Container killed due to memory usage',
+        '*Hint:* Raise the task memory, now 1024 MiB (param taskMemory).',
+      ].join('\n'),
+    );
+    expect(allText(message)).toContain('*Exit code*\n137');
+    expect(allText(message)).toContain('*Stop code*\nEssentialContainerExited');
+  });
+
+  it('reports invalid input, where Prepare failed and the state has no run, under the input job', () => {
+    const message = buildMessage(INVALID_INPUT, CONTEXT);
+    expect(message.blocks[0]).toMatchObject({ text: { text: '🚫 hourly: invalid run input' } });
+    const text = allText(message);
+    expect(text).toContain("The run input is invalid: select: contains ';'");
+    expect(text).toContain('*Hint:* Fix the run input; see docs/run-input.md.');
+    expect(text).toContain('*Stage*\ndev');
+    expect(text).toContain('*Trigger*\n—');
+    expect(text).toContain('*Duration*\n11m 07s');
+    expect(text).toContain('|Execution>');
+    // No task ran: no log link, no artifacts.
+    expect(text).not.toContain('Task log');
+    expect(text).not.toContain('Artifacts');
+    expect(blockKitProblem(message)).toBeUndefined();
+  });
+
+  it('says when a run has no verdict at all', () => {
+    const message = buildMessage(finished(undefined), CONTEXT);
+    expect(message.blocks[0]).toMatchObject({
+      text: { text: '❓ nightly: finished without a verdict' },
+    });
+  });
+
+  it('names an earlier attempt that failed on infrastructure', () => {
+    const event = finished(evaluation('SUCCEEDED', { attempt: 2 }));
+    event.state.previousAttempt = evaluation('INFRA_RETRYABLE', { attempt: 1 });
+    expect(allText(buildMessage(event, CONTEXT))).toContain(
+      '*Attempt*\n2 (attempt 1: INFRA_RETRYABLE)',
+    );
+  });
+
+  it('keeps within Slack limits with 2,000 failing nodes, and counts what it leaves out', () => {
+    const nodes = Array.from({ length: 2000 }, (_, index) =>
+      node(index, { message: `${'x'.repeat(450)} & <b> ${index}` }),
+    );
+    const event = finished(evaluation('DBT_FAILED', { exitCode: 1, summary: summary(nodes, 500) }));
+    const message = buildMessage(event, CONTEXT);
+    expect(message.blocks.length).toBeLessThanOrEqual(LIMITS.blocks);
+    for (const text of sectionTexts(message)) {
+      expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    }
+    expect(blockKitProblem(message)).toBeUndefined();
+    const listed = sectionTexts(message)
+      .join('\n')
+      .split('\n')
+      .filter((line) => line.startsWith('❌'));
+    expect(listed.length).toBeGreaterThan(0);
+    expect(listed.length).toBeLessThanOrEqual(50);
+    const more = 2000 + 500 - listed.length;
+    expect(allText(message)).toContain(
+      `…and ${more.toLocaleString('en-US')} more (see run_results.json in ${ARTIFACTS_URI})`,
+    );
+    expect(allText(message)).toContain('*Did not succeed: 2,500 nodes*');
+    expect(JSON.stringify(message).length).toBeLessThan(40_000);
+  });
+
+  it('cuts a very long node message and a very long id without breaking an entity', () => {
+    const event = finished(
+      evaluation('DBT_FAILED', {
+        summary: summary([
+          node(1, { uniqueId: `model.${'a'.repeat(5000)}`, message: '&'.repeat(5000) }),
+        ]),
+      }),
+    );
+    const message = buildMessage(event, CONTEXT);
+    expect(blockKitProblem(message)).toBeUndefined();
+    const line = sectionTexts(message).find((text) => text.includes('❌')) ?? '';
+    expect(line).toMatch(/(&amp;)+…$/);
+  });
+
+  it('escapes <, > and & in node messages, ids and reasons so they can neither link nor mention', () => {
+    const event = finished(
+      evaluation('DBT_ERROR', {
+        reason: 'Compilation Error <!channel> in <https://evil.example|click> & more',
+        summary: summary([node(1, { message: 'expected <int> & got <!here>' })]),
+      }),
+    );
+    const message = buildMessage(event, CONTEXT);
+    const text = allText(message);
+    expect(text).toContain(
+      'Compilation Error &lt;!channel&gt; in &lt;https://evil.example|click&gt; &amp; more',
+    );
+    expect(text).toContain('expected &lt;int&gt; &amp; got &lt;!here&gt;');
+    expect(text).not.toContain('<!');
+    expect(message.text).not.toContain('<!channel>');
+  });
+});
+
+describe('the Slack message of a started run', () => {
+  it('is short: job, stage, trigger, command and the execution link', () => {
+    const message = buildMessage(started(), CONTEXT);
+    expect(message.text).toBe('▶️ dbt job nightly started (dev, schedule)');
+    expect(message.blocks[0]).toMatchObject({ text: { text: '▶️ nightly: started' } });
+    const text = allText(message);
+    expect(text).toContain('*Command*\n`dbt build --select tag:daily`');
+    expect(text).toContain('*Trigger*\nschedule');
+    expect(text).toContain('|Execution>');
+    expect(text).not.toContain('Task log');
+    expect(message.blocks.length).toBeLessThanOrEqual(4);
+    expect(blockKitProblem(message)).toBeUndefined();
+  });
+});
+
+describe('renderText', () => {
+  it('turns the blocks into terminal text with plain links and decoded entities', () => {
+    const event = finished(
+      evaluation('DBT_FAILED', {
+        reason: 'dbt reported failures & more',
+        summary: summary([node(1, { message: 'a < b' })]),
+      }),
+    );
+    const text = renderText(buildMessage(event, CONTEXT));
+    expect(text).toContain('❌ nightly: dbt reported failures\n');
+    expect(text).toContain('dbt reported failures & more');
+    expect(text).toContain('Stage: dev');
+    expect(text).toContain('a < b');
+    expect(text).toContain(`Execution: https://${REGION}.console.aws.amazon.com/states/home`);
+    expect(text).not.toContain('&amp;');
+  });
+});
+
+describe('helpers', () => {
+  it('formats durations', () => {
+    expect(formatDuration(12_400)).toBe('12s');
+    expect(formatDuration(245_000)).toBe('4m 05s');
+    expect(formatDuration(3_723_000)).toBe('1h 02m 03s');
+    expect(formatDuration(-5)).toBe('0s');
+  });
+
+  it('escapes exactly &, < and >', () => {
+    expect(escapeMrkdwn('a & b < c > d *e* `f`')).toBe('a &amp; b &lt; c &gt; d *e* `f`');
+  });
+});

@@ -1,0 +1,21 @@
+// The packaged CloudFormation template for tests: a thin re-export of cli/local/packaged.ts,
+// which packages once per input and caches the result under .serverless-dbt/package/.
+export {
+  type CloudFormationTemplate,
+  FAKE_ACCOUNT,
+  fakeGetAtt,
+  fakeRef,
+  lambdaFunctions,
+  type PackagedFunction,
+  type PackageOptions,
+  packageDirectory,
+  packagedArtifacts,
+  packagedParams,
+  packageService,
+  REPO_ROOT,
+  resolveFake,
+  resourcesOfType,
+  stateMachineDefinition,
+  stateMachineResource,
+  type TemplateResource,
+} from '../../cli/local/packaged.ts';

@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process';
+import { isBuiltin } from 'node:module';
+import { promisify } from 'node:util';
+import {
+  type CloudFormationTemplate,
+  lambdaFunctions,
+  type PackagedFunction,
+  packagedArtifacts,
+  packagedParams,
+  packageService,
+} from '../support/packaged.ts';
+import {
+  DEV,
+  DOCS_URL,
+  LIVE,
+  PACKAGE_TIMEOUT_MS,
+  SLACK_SECRET_ARN,
+  WITH_SLACK_AND_DOCS,
+} from './helpers.ts';
+
+const run = promisify(execFile);
+
+async function zipEntries(zip: string): Promise<string[]> {
+  const { stdout } = await run('unzip', ['-Z1', zip]);
+  return stdout.split('\n').filter(Boolean);
+}
+
+async function zipText(zip: string, entry: string): Promise<string> {
+  const { stdout } = await run('unzip', ['-p', zip, entry], { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
+
+describe.each([DEV, LIVE])('the $stage functions', (options) => {
+  let template: CloudFormationTemplate;
+  let functions: Record<string, PackagedFunction>;
+  let params: Record<string, unknown>;
+  let zips: Record<string, string>;
+
+  beforeAll(async () => {
+    template = await packageService(options);
+    functions = Object.fromEntries(lambdaFunctions(template).map((fn) => [fn.name, fn]));
+    params = await packagedParams(options);
+    zips = await packagedArtifacts(options);
+  }, PACKAGE_TIMEOUT_MS);
+
+  it('are prepare, evaluate and notify', () => {
+    expect(Object.keys(functions).sort()).toEqual(['evaluate', 'notify', 'prepare']);
+  });
+
+  it('run on arm64 and Node.js 24', () => {
+    for (const fn of Object.values(functions)) {
+      expect([fn.name, fn.runtime, fn.architectures]).toEqual([fn.name, 'nodejs24.x', ['arm64']]);
+    }
+  });
+
+  it('are each bundled into one ESM .mjs file that holds the AWS SDK', async () => {
+    for (const fn of Object.values(functions)) {
+      const zip = zips[fn.name];
+      expect(zip).toBeDefined();
+      const entries = await zipEntries(zip as string);
+      const bundle = `${fn.handler.slice(0, fn.handler.lastIndexOf('.'))}.mjs`;
+      expect(entries).toEqual([bundle]);
+      const code = await zipText(zip as string, bundle);
+      // Bundled, not left to the runtime: the client's code is in the file (with its
+      // package.json, whose name the SDK puts in its user agent), and the file imports
+      // nothing but Node's own modules.
+      expect(code).toMatch(/"@aws-sdk\/client-[a-z0-9-]+"/);
+      const imported = [
+        ...code.matchAll(/(?:^|[;\n}])\s*import\s*(?:[\w$*{][^;]*?from\s*)?["']([^"']+)["']/g),
+        ...code.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g),
+      ].map((match) => match[1] as string);
+      expect(imported.length).toBeGreaterThan(0);
+      expect(imported.filter((name) => !isBuiltin(name))).toEqual([]);
+    }
+  });
+
+  it('time out before the state machine gives up on them (TimeoutSeconds 30)', () => {
+    for (const fn of Object.values(functions)) {
+      expect(fn.timeout).toBeLessThanOrEqual(25);
+    }
+  });
+
+  it('give Prepare the stage, artifacts URI, timeout, lock table, capacity and container', () => {
+    expect(functions.prepare?.fakeEnvironment).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
+      STAGE: options.stage,
+      ARTIFACTS_URI: expect.stringMatching(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/dbt$/),
+      DEFAULT_TIMEOUT_SECONDS: String(params.defaultTimeoutSeconds),
+      LOCK_TABLE: expect.any(String),
+      FARGATE_SPOT: String(params.fargateSpot),
+      DBT_CONTAINER_NAME: 'dbt',
+      NOTIFY_ON: (params.notifyOn as string[]).join(','),
+    });
+    expect(functions.prepare?.environment.LOCK_TABLE).toEqual({ Ref: 'LockTable' });
+  });
+
+  it("give Evaluate the container's name and the task's memory", () => {
+    expect(functions.evaluate?.fakeEnvironment).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
+      DBT_CONTAINER_NAME: 'dbt',
+      TASK_MEMORY_MIB: String(params.taskMemory),
+    });
+  });
+
+  it("give Notify the stage, the events to post and where the task's log is", () => {
+    expect(functions.notify?.fakeEnvironment).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
+      STAGE: options.stage,
+      NOTIFY_ON: (params.notifyOn as string[]).join(','),
+      LOG_GROUP: `/ecs/serverless-dbt-${options.stage}`,
+      LOG_STREAM_PREFIX: 'dbt',
+      DBT_CONTAINER_NAME: 'dbt',
+    });
+  });
+});
+
+describe("Notify's optional settings", () => {
+  it(
+    'are absent when not set and given when set',
+    async () => {
+      const template = await packageService(WITH_SLACK_AND_DOCS);
+      const notify = lambdaFunctions(template).find((fn) => fn.name === 'notify');
+      expect(notify?.environment).toMatchObject({
+        SLACK_WEBHOOK_SECRET_ARN: SLACK_SECRET_ARN,
+        DOCS_URL,
+      });
+
+      const without = lambdaFunctions(await packageService(DEV)).find((fn) => fn.name === 'notify');
+      expect(without?.environment).not.toHaveProperty('SLACK_WEBHOOK_SECRET_ARN');
+      expect(without?.environment).not.toHaveProperty('DOCS_URL');
+    },
+    PACKAGE_TIMEOUT_MS,
+  );
+});

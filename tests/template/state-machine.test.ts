@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import {
+  type CloudFormationTemplate,
+  lambdaFunctions,
+  packagedParams,
+  packageService,
+  REPO_ROOT,
+  stateMachineDefinition,
+  stateMachineResource,
+} from '../support/packaged.ts';
+import { DEV, LIVE, loadYaml, PACKAGE_TIMEOUT_MS } from './helpers.ts';
+
+type State = Record<string, unknown> & { Parameters?: Record<string, unknown> };
+interface Definition {
+  StartAt: string;
+  States: Record<string, State>;
+  [key: string]: unknown;
+}
+
+describe.each([DEV, LIVE])('the $stage state machine', (options) => {
+  let template: CloudFormationTemplate;
+  let definition: Definition;
+  let source: Definition;
+  let params: Record<string, unknown>;
+
+  beforeAll(async () => {
+    template = await packageService(options);
+    definition = stateMachineDefinition(template) as Definition;
+    source = (await loadYaml(join(REPO_ROOT, 'state-machines', 'dbt-run.asl.yml'))) as Definition;
+    params = await packagedParams(options);
+  }, PACKAGE_TIMEOUT_MS);
+
+  it('is a Standard state machine named after the service and stage', () => {
+    const { resource } = stateMachineResource(template);
+    expect(resource.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      StateMachineName: `serverless-dbt-${options.stage}-dbt-run`,
+    });
+  });
+
+  it("calls the stack's own functions", () => {
+    const arns = Object.fromEntries(lambdaFunctions(template).map((fn) => [fn.name, fn.fakeArn]));
+    expect(definition.States.Prepare?.Resource).toBe(arns.prepare);
+    expect(definition.States.Evaluate?.Resource).toBe(arns.evaluate);
+    expect(definition.States.AnnounceStart?.Resource).toBe(arns.notify);
+    expect(definition.States.Notify?.Resource).toBe(arns.notify);
+  });
+
+  it("runs the task definition on the stack's cluster, in the stage's network", () => {
+    const parameters = definition.States.RunDbt?.Parameters ?? {};
+    expect(parameters.Cluster).toBe(
+      `arn:aws:ecs:eu-west-1:123456789012:cluster/serverless-dbt-${options.stage}`,
+    );
+    expect(parameters.TaskDefinition).toBe(
+      `arn:aws:ecs:eu-west-1:123456789012:task-definition/serverless-dbt-${options.stage}-dbt:1`,
+    );
+    expect(parameters.NetworkConfiguration).toEqual({
+      AwsvpcConfiguration: {
+        Subnets: params.subnets,
+        SecurityGroups: params.securityGroups,
+        AssignPublicIp: params.assignPublicIp,
+      },
+    });
+    expect(['ENABLED', 'DISABLED']).toContain(params.assignPublicIp);
+  });
+
+  it('deploys the definition exactly as written, but for the resolved references', () => {
+    const { RunDbt: deployedRun, ...deployedOthers } = definition.States;
+    const { RunDbt: sourceRun, ...sourceOthers } = source.States;
+    const resolvedIn = (state: State | undefined): Record<string, unknown> => {
+      const { Prepare, Evaluate, AnnounceStart, Notify } = definition.States;
+      const byName: Record<string, unknown> = {
+        prepare: Prepare?.Resource,
+        evaluate: Evaluate?.Resource,
+        notify: (AnnounceStart ?? Notify)?.Resource,
+      };
+      if (state === undefined) return {};
+      const resource = state.Resource as { 'Fn::GetAtt'?: [string, string] } | string;
+      if (typeof resource === 'object' && resource['Fn::GetAtt']) {
+        return { ...state, Resource: byName[resource['Fn::GetAtt'][0]] };
+      }
+      return state;
+    };
+    expect(Object.keys(definition.States)).toEqual(Object.keys(source.States));
+    for (const [name, state] of Object.entries(sourceOthers)) {
+      expect([name, deployedOthers[name]]).toEqual([name, resolvedIn(state)]);
+    }
+    const { Parameters: deployedParameters, ...deployedRest } = deployedRun ?? {};
+    const { Parameters: sourceParameters, ...sourceRest } = sourceRun ?? {};
+    expect(deployedRest).toEqual(sourceRest);
+    const strip = (parameters: Record<string, unknown> | undefined) => {
+      const { Cluster, TaskDefinition, NetworkConfiguration, ...rest } = parameters ?? {};
+      return rest;
+    };
+    expect(strip(deployedParameters)).toEqual(strip(sourceParameters));
+    const { States: _deployed, ...deployedTop } = definition;
+    const { States: _source, ...sourceTop } = source;
+    expect(deployedTop).toEqual(sourceTop);
+  });
+
+  it('passes the raw execution input to Evaluate', () => {
+    expect(definition.States.Evaluate?.Parameters?.['executionInput.$']).toBe('$$.Execution.Input');
+  });
+});
