@@ -1,6 +1,7 @@
 // The one place where the deployed state machine definition is adapted for
 // aws-local-stepfunctions 3.0.0, which differs from AWS in two ways:
-//  - a Task with no TimeoutSeconds times out after 60 s (AWS: 99999999 s);
+//  - a Task with no TimeoutSeconds times out after 60 s (AWS: 99999999 s; here the longest
+//    wait setTimeout allows, about 24.8 days);
 //  - TimeoutSecondsPath is read from the state's input *after* Parameters (AWS: before).
 // The deployed definition is never changed: this returns an adapted deep copy, and
 // tests/cli/local/local-definition.test.ts holds each adaptation to AWS's behaviour.
@@ -15,6 +16,11 @@ export interface Definition {
 
 /** AWS's own limit for a Task with no TimeoutSeconds. */
 export const AWS_DEFAULT_TASK_TIMEOUT_SECONDS = 99_999_999;
+/**
+ * What stands for it here: the library waits with setTimeout, whose longest delay is
+ * 2^31 - 1 ms (about 24.8 days); a longer one fires at once (TimeoutOverflowWarning).
+ */
+export const LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 /** Where the copied timeout travels in the adapted Parameters. */
 export const LOCAL_TIMEOUT_FIELD = 'localTimeoutSeconds';
 
@@ -34,7 +40,7 @@ export function localDefinition(deployed: Definition): Definition {
       parameters[`${LOCAL_TIMEOUT_FIELD}.$`] = path;
       state.TimeoutSecondsPath = `$.${LOCAL_TIMEOUT_FIELD}`;
     } else if (path === undefined && state.TimeoutSeconds === undefined) {
-      state.TimeoutSeconds = AWS_DEFAULT_TASK_TIMEOUT_SECONDS;
+      state.TimeoutSeconds = LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS;
     }
   }
   return copy;

@@ -47,6 +47,11 @@ export const SECRET_CACHE_MS = 15 * 60 * 1000;
 const LOCAL_BUDGET_MS = 25_000;
 
 export interface NotifyDependencies {
+  /**
+   * The webhook URL itself, in place of the secret: local runs (`serverless-dbt local` with
+   * SLACK_WEBHOOK_URL set). Checked as a secret's value is.
+   */
+  webhookUrl?: string;
   /** Settings of the Secrets Manager client; by default the environment's. */
   secretsManagerClientConfig?: SecretsManagerClientConfig;
   sleep?: (milliseconds: number) => Promise<void>;
@@ -114,7 +119,8 @@ function explainSecretFailure(secretArn: string): MiddlewareObj<NotifyEvent, Not
 export function createNotifyHandler(config: NotifyConfig, dependencies: NotifyDependencies = {}) {
   const clock = dependencies.clock ?? (() => new Date());
   const sleep = dependencies.sleep ?? realSleep;
-  const secretArn = config.SLACK_WEBHOOK_SECRET_ARN;
+  const { webhookUrl } = dependencies;
+  const secretArn = webhookUrl === undefined ? config.SLACK_WEBHOOK_SECRET_ARN : undefined;
 
   const messageFor = (event: NotifyEvent): SlackMessage =>
     buildMessage(event, {
@@ -148,14 +154,17 @@ export function createNotifyHandler(config: NotifyConfig, dependencies: NotifyDe
     const started = Date.now();
     const message = messageFor(event);
     const verdict = event.state.evaluation?.verdict;
-    if (secretArn === undefined) {
+    if (secretArn === undefined && webhookUrl === undefined) {
       logger.info('Slack not configured (SLACK_WEBHOOK_SECRET_ARN is not set)', {
         event: event.event,
         verdict,
       });
       return { outcome: 'not-configured', text: renderText(message) };
     }
-    const url = webhookUrlFrom(context.slackWebhookUrl, secretArn, config.SLACK_ALLOW_LOCAL);
+    const url =
+      webhookUrl === undefined
+        ? webhookUrlFrom(context.slackWebhookUrl, secretArn ?? '', config.SLACK_ALLOW_LOCAL)
+        : webhookUrlFrom(webhookUrl, 'SLACK_WEBHOOK_URL', config.SLACK_ALLOW_LOCAL);
     const remainingTimeMs =
       typeof context.getRemainingTimeInMillis === 'function'
         ? () => context.getRemainingTimeInMillis()

@@ -39,12 +39,24 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startMoto(): Promise<Moto> {
+export interface MotoOptions {
+  /**
+   * Run state machine definitions with moto's ASL interpreter (its "execute_state_machine"
+   * setting) instead of its canned execution histories. Service integrations in the
+   * definition then call this same server (MOTO_PORT tells the interpreter where it is).
+   */
+  executeStateMachines?: boolean;
+}
+
+export async function startMoto(options: MotoOptions = {}): Promise<Moto> {
   const port = await freePort();
   const server: ChildProcess = spawn(
     join(repo, '.venv', 'bin', 'moto_server'),
     ['-H', '127.0.0.1', '-p', String(port)],
-    { stdio: 'ignore' },
+    {
+      stdio: 'ignore',
+      ...(options.executeStateMachines ? { env: { ...process.env, MOTO_PORT: String(port) } } : {}),
+    },
   );
   const endpoint = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 30_000;
@@ -60,6 +72,16 @@ export async function startMoto(): Promise<Moto> {
       throw new Error('the moto server did not start (is .venv set up? run scripts/setup)');
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  if (options.executeStateMachines) {
+    const response = await fetch(`${endpoint}/moto-api/config`, {
+      method: 'POST',
+      body: JSON.stringify({ stepfunctions: { execute_state_machine: true } }),
+    });
+    if (!response.ok) {
+      server.kill();
+      throw new Error(`moto refused its stepfunctions config (HTTP ${response.status})`);
+    }
   }
   return {
     endpoint,

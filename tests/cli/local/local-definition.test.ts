@@ -2,6 +2,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import {
   AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
   type Definition,
+  LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS,
   localDefinition,
 } from '../../../cli/local/local-definition.ts';
 
@@ -61,7 +62,7 @@ describe('localDefinition', () => {
     expect(adapted).toEqual({ output: { done: true }, error: undefined });
   });
 
-  it("gives a Task with no timeout AWS's default instead of the library's 60 s", () => {
+  it("gives a Task with no timeout the longest wait this host allows instead of the library's 60 s", () => {
     const noTimeout: Definition = {
       StartAt: 'Call',
       States: {
@@ -69,9 +70,37 @@ describe('localDefinition', () => {
       },
     };
 
-    expect(localDefinition(noTimeout).States.Call?.TimeoutSeconds).toBe(
-      AWS_DEFAULT_TASK_TIMEOUT_SECONDS,
+    const timeout = Number(localDefinition(noTimeout).States.Call?.TimeoutSeconds);
+    expect(timeout).toBe(LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS);
+    expect(timeout).toBeGreaterThan(60);
+    expect(timeout).toBeLessThanOrEqual(AWS_DEFAULT_TASK_TIMEOUT_SECONDS);
+    // setTimeout's longest delay: a longer one would fire at once.
+    expect(timeout * 1000).toBeLessThanOrEqual(2 ** 31 - 1);
+  });
+
+  it('lets a Task with no timeout run as long as it takes (no overflowed timer)', async () => {
+    const noTimeout: Definition = {
+      StartAt: 'Work',
+      States: { Work: { Type: 'Task', Resource: 'arn:aws:states:::ecs:runTask.sync', End: true } },
+    };
+    const machine = new StateMachine(localDefinition(noTimeout) as never, {
+      validationOptions: { checkPaths: false },
+    });
+    const execution = machine.run(
+      {},
+      {
+        overrides: {
+          taskResourceLocalHandlers: {
+            Work: async () => {
+              await sleep(100);
+              return { done: true };
+            },
+          },
+        },
+      },
     );
+
+    expect(await execution.result).toEqual({ done: true });
   });
 
   it('leaves explicit TimeoutSeconds and non-Task states alone, and never changes the deployed definition', () => {

@@ -248,6 +248,20 @@ describe('the Notify handler', () => {
     expect(slack.requests).toHaveLength(0);
   });
 
+  it('with a webhook URL given (local runs), posts to it without reading any secret', async () => {
+    const send = spySends();
+    const config = readNotifyConfig({ ...environment, SLACK_WEBHOOK_SECRET_ARN: undefined });
+    const notify = createNotifyHandler(config, {
+      webhookUrl: slack.webhookUrl,
+      sleep: noSleep,
+      delivery: FAST,
+    });
+    const { result } = await logged(() => notify(DBT_FAILED, LAMBDA_CONTEXT));
+    expect(result).toMatchObject({ outcome: 'delivered' });
+    expect(slack.requests).toHaveLength(1);
+    expect(send).not.toHaveBeenCalled();
+  });
+
   it('announces a start', async () => {
     const { invoke } = notifier();
     await expect(invoke(started())).resolves.toMatchObject({ outcome: 'delivered' });

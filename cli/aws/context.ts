@@ -1,0 +1,67 @@
+// What every AWS command shares: its options (--stage, --region, --help), how it parses them,
+// and what it runs with (the environment, where it prints, the clock). Tests pass their own
+// context; the command line uses the process's.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import type { SFNClientConfig } from '@aws-sdk/client-sfn';
+import { UsageError } from '../errors.ts';
+
+export interface CommandContext {
+  /** Where AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL and the SDK's other settings come from. */
+  env: Record<string, string | undefined>;
+  /** Prints one result line (stdout). */
+  out: (text: string) => void;
+  /** Prints a note about the results (stderr). */
+  err: (text: string) => void;
+  now: () => Date;
+  sleep: (milliseconds: number) => Promise<void>;
+  /** Credentials instead of the SDK's default chain (tests). */
+  credentials?: SFNClientConfig['credentials'];
+}
+
+export function contextFrom(given: Partial<CommandContext> = {}): CommandContext {
+  return {
+    env: process.env,
+    out: (text) => console.log(text),
+    err: (text) => console.error(text),
+    now: () => new Date(),
+    sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
+    ...given,
+  };
+}
+
+export const COMMON_OPTIONS = {
+  stage: { type: 'string' },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies NonNullable<ParseArgsConfig['options']>;
+
+export const COMMON_USAGE = `common options:
+  --stage STAGE              the deployed stage (dev, live, ...): stack serverless-dbt-STAGE
+  --region REGION            the stack's region (default: AWS_REGION or the profile's region)
+  -h, --help                 this help
+
+AWS settings come from the environment as for the AWS CLI: AWS_PROFILE (or AWS_ACCESS_KEY_ID
+and AWS_SECRET_ACCESS_KEY), AWS_REGION, and AWS_ENDPOINT_URL for a stand-in such as moto.`;
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * The command's options, strictly: an unknown option or a missing value is a UsageError that
+ * carries the command's usage.
+ */
+export function parseCommandArgs<const O extends Options>(
+  args: string[],
+  options: O,
+  usage: string,
+  allowPositionals: boolean,
+) {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals });
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
+      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+    }
+    throw error;
+  }
+}

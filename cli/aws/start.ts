@@ -1,0 +1,185 @@
+// serverless-dbt start --stage S [dbt options | --input JSON] [--wait]
+// Starts a run of the stage's state machine with the run input the options describe,
+// checked with the very schema Prepare applies, before any AWS call. With --wait, follows
+// the execution to its end, prints the same summary as `local`, and exits with its outcome.
+import {
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import type { RunOutcome } from '../../functions/shared/contracts.ts';
+import { parseRunInput } from '../../functions/shared/run-input.ts';
+import { CliError } from '../errors.ts';
+import { formatReport, type SummaryForReport } from '../report.ts';
+import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
+import { docsLink, readSummary } from './artifacts.ts';
+import { type AwsClients, withClients } from './clients.ts';
+import {
+  COMMON_OPTIONS,
+  COMMON_USAGE,
+  type CommandContext,
+  contextFrom,
+  parseCommandArgs,
+} from './context.ts';
+import {
+  checkStage,
+  executionConsoleLink,
+  executionNameFor,
+  objectIn,
+  runArtifactsUriOf,
+} from './names.ts';
+import {
+  type ExecutionDescription,
+  exitCodeOf,
+  failedOutcomeIn,
+  isFinished,
+  outcomeOf,
+} from './outcome.ts';
+import { findStack, type Stack } from './stack.ts';
+
+const USAGE = `usage: serverless-dbt start --stage STAGE [dbt options | --input JSON] [--wait]
+
+Starts a run on AWS: an execution of the stage's state machine, named
+cli-<job>-<UTC time>-<hash of the input>. The input is checked before anything is sent.
+
+options:
+  --wait                     follow the run to its end, print its summary, and exit with its
+                             outcome: 0 succeeded, 1 failed (a verdict), 3 timed out or stopped
+                             (without --wait: 0 once the run has started)
+
+${RUN_INPUT_USAGE}
+
+${COMMON_USAGE}`;
+
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  ...RUN_INPUT_OPTIONS,
+  wait: { type: 'boolean' },
+} as const;
+
+/** How often --wait asks for the execution's status (SERVERLESS_DBT_POLL_MS overrides it). */
+const DEFAULT_POLL_MS = 10_000;
+
+export async function startCommand(
+  args: string[],
+  given: Partial<CommandContext> = {},
+): Promise<number> {
+  const context = contextFrom(given);
+  const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
+  const stage = checkStage(values.stage, USAGE);
+  // The run input first: a mistake in it costs no AWS call (InvalidRunInput names the field).
+  const input = runInputFrom(values);
+  const spec = parseRunInput(input);
+  const name = executionNameFor(spec.job, input, context.now());
+  const pollMs = pollInterval(context.env.SERVERLESS_DBT_POLL_MS);
+
+  return withClients(context, values.region, async (clients) => {
+    const stack = await findStack(clients.cloudFormation(), stage, clients.region);
+    const stateMachineArn = stack.output('StateMachineArn');
+    let executionArn: string;
+    try {
+      const started = await clients.sfn().send(
+        // The input as the user gave it: Prepare fills the defaults, as for any trigger.
+        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
+      );
+      executionArn = started.executionArn ?? '';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+        throw new CliError(
+          `a run named ${name} already exists with another input or has ended: start again in a second`,
+        );
+      }
+      throw error;
+    }
+    context.out(`started run ${name} (stage ${stage})`);
+    context.out(`execution: ${executionArn}`);
+    context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
+    if (!values.wait) return 0;
+
+    const execution = await follow(clients, context, executionArn, pollMs);
+    const recorded =
+      execution.status === 'FAILED'
+        ? await failedOutcome(clients, context, executionArn)
+        : undefined;
+    const outcome = outcomeOf(execution, name, recorded);
+    context.out('');
+    context.out(await reportFor(clients, context, stack, outcome));
+    return exitCodeOf(execution.status);
+  });
+}
+
+function pollInterval(text: string | undefined): number {
+  const value = Number(text);
+  return text && Number.isFinite(value) && value > 0 ? value : DEFAULT_POLL_MS;
+}
+
+/** Asks for the execution's status until it ends. */
+async function follow(
+  clients: AwsClients,
+  context: CommandContext,
+  executionArn: string,
+  pollMs: number,
+): Promise<ExecutionDescription> {
+  for (;;) {
+    const execution = await clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
+    if (isFinished(execution.status)) return execution;
+    await context.sleep(pollMs);
+  }
+}
+
+/**
+ * The outcome a failed run reached, from the last events of its history (where its Fail state
+ * is); undefined when it cannot be read, as the error and cause still tell the verdict.
+ */
+async function failedOutcome(
+  clients: AwsClients,
+  context: CommandContext,
+  executionArn: string,
+): Promise<RunOutcome | undefined> {
+  try {
+    const page = await clients
+      .sfn()
+      .send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 20 }));
+    return failedOutcomeIn(page.events ?? []);
+  } catch (error) {
+    context.err(`serverless-dbt: could not read the run's history (${brief(error)})`);
+    return undefined;
+  }
+}
+
+const brief = (error: unknown): string =>
+  (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 200);
+
+/** The final summary: the outcome, summary.json's counts and nodes, artifacts and docs. */
+async function reportFor(
+  clients: AwsClients,
+  context: CommandContext,
+  stack: Stack,
+  outcome: RunOutcome,
+): Promise<string> {
+  const bucket = stack.outputs.ArtifactsBucketName;
+  const artifacts =
+    outcome.artifactsUri?.startsWith('s3://') === true
+      ? outcome.artifactsUri
+      : bucket === undefined
+        ? null
+        : runArtifactsUriOf(bucket, outcome.runId);
+  let summary: SummaryForReport | null = null;
+  let docs: string | null = null;
+  if (artifacts !== null) {
+    const summaryObject = objectIn(artifacts, 'summary.json');
+    const docsObject = objectIn(artifacts, 'index.html');
+    try {
+      if (summaryObject) summary = await readSummary(clients.s3(), summaryObject);
+      if (docsObject) docs = await docsLink(clients.s3(), docsObject);
+    } catch (error) {
+      // The outcome stands without the artifacts; say why they are missing from the report.
+      context.err(`serverless-dbt: could not read the run's artifacts (${brief(error)})`);
+    }
+  }
+  return formatReport({ outcome, summary, artifacts, docs });
+}

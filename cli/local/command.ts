@@ -1,0 +1,372 @@
+// `serverless-dbt local`: the whole pipeline on this machine (DESIGN.md, "Local run"). The
+// state machine definition `serverless package` produces (cached) runs with
+// aws-local-stepfunctions; Prepare, Evaluate and Notify are the deployed handlers, in process;
+// RunDbt is the container's entrypoint as a subprocess on DuckDB (run-dbt.ts); the overlap
+// lock is a file under the state folder (file-lock.ts); artifacts go to
+// `.serverless-dbt/runs/<run id>/` through file://. Slack gets the alert when SLACK_WEBHOOK_URL
+// is set; otherwise the same message is printed.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Evaluation } from '../../functions/shared/contracts.ts';
+import { UsageError } from '../errors.ts';
+import { formatReport } from '../report.ts';
+import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
+import {
+  type EventLog,
+  executeDefinition,
+  type LocalExecution,
+  type LocalTask,
+  lambdaTask,
+} from './execute.ts';
+import { fileLocks, releaseLockTask } from './file-lock.ts';
+import type { Definition } from './local-definition.ts';
+import {
+  fakeRef,
+  lambdaFunctions,
+  packageService,
+  REPO_ROOT,
+  stateMachineDefinition,
+  stateMachineResource,
+} from './packaged.ts';
+import { localDbt } from './run-dbt.ts';
+
+const LEAKY_SETTINGS = [
+  'AWS_REGION',
+  'SLACK_WEBHOOK_SECRET_ARN',
+  'LOCK_KEY',
+  'ALLOW_OVERLAP',
+  'LOG_GROUP',
+  'LOG_STREAM_PREFIX',
+  'DOCS_URL',
+];
+const ECS_RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
+const DYNAMODB_DELETE_ITEM = 'arn:aws:states:::dynamodb:deleteItem';
+
+const USAGE = `usage: serverless-dbt local [options]
+
+Runs the dbt project through the state machine on this machine, on DuckDB.
+
+${RUN_INPUT_USAGE}
+
+where the project is:
+  --project-dir DIR          the dbt project (default: dbt/ of this repository)
+  --profiles-dir DIR         where profiles.yml is (default: the project)
+  --target NAME              the profile's target (default: local, DuckDB)
+  --stage NAME               whose settings to package with (default: dev)
+  --state-dir DIR            artifacts, lock and DuckDB file (default: .serverless-dbt/)
+  --verbose                  the Lambdas' log lines too
+
+Slack: set SLACK_WEBHOOK_URL to post the alert; otherwise it is printed.
+Exit code: 0 when the run succeeded, 1 when it failed, 2 for a wrong command line.`;
+
+export interface LocalRunOptions {
+  input: unknown;
+  projectDir: string;
+  profilesDir: string;
+  target: string;
+  stage: string;
+  stateDir: string;
+  runId: string;
+  webhookUrl?: string;
+  verbose?: boolean;
+  /** Where progress, dbt's log and the report go. */
+  print: (line: string) => void;
+}
+
+export interface LocalRunResult {
+  execution: LocalExecution;
+  evaluation: Evaluation | null;
+  /** The alert as text when Slack was not configured. */
+  alertText: string | null;
+  /** The Prepare state's error when it refused the run (InvalidRunInput: …). */
+  refusal: string | null;
+  artifactsDir: string;
+  docsPage: string | null;
+}
+
+type HandlerModules = {
+  prepare: typeof import('../../functions/prepare/handler.ts');
+  evaluate: typeof import('../../functions/evaluate/handler.ts');
+  notify: typeof import('../../functions/notify/handler.ts');
+  prepareSettings: typeof import('../../functions/prepare/settings.ts');
+  notifySettings: typeof import('../../functions/notify/settings.ts');
+};
+
+/** The handlers read their settings when their module loads, as in Lambda: set them first. */
+async function loadHandlers(environment: Record<string, string>): Promise<HandlerModules> {
+  Object.assign(process.env, environment);
+  const [prepare, evaluate, notify, prepareSettings, notifySettings] = await Promise.all([
+    import('../../functions/prepare/handler.ts'),
+    import('../../functions/evaluate/handler.ts'),
+    import('../../functions/notify/handler.ts'),
+    import('../../functions/prepare/settings.ts'),
+    import('../../functions/notify/settings.ts'),
+  ]);
+  return { prepare, evaluate, notify, prepareSettings, notifySettings };
+}
+
+export function newRunId(now = new Date()): string {
+  const stamp = now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  // `cli-` tells Prepare the run was started from the CLI.
+  return `cli-local-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+function seconds(milliseconds: number): string {
+  return `${(milliseconds / 1000).toFixed(milliseconds < 10_000 ? 2 : 1)} s`;
+}
+
+/**
+ * One line as a state starts, and one as it ends, with its duration. The library reports a
+ * caught failure as StateFailed, StateCaught, then StateExited: the failure is remembered and
+ * said at the exit, once; a failure nobody catches (no exit follows) is said at the end.
+ */
+function progress(print: (line: string) => void): (event: EventLog) => void {
+  const entered = new Map<string, number>();
+  const failed = new Map<string, string>();
+  const took = (name: string, at: number) => seconds(at - (entered.get(name) ?? at));
+  return (event) => {
+    if (event.type === 'ExecutionFailed') {
+      for (const [name, error] of failed) {
+        print(`── ${name} failed in ${took(name, event.timestamp)}: ${error}`);
+      }
+      failed.clear();
+      return;
+    }
+    if (!('state' in event)) return;
+    const { name, type } = event.state;
+    if (type === 'Choice') return;
+    switch (event.type) {
+      case 'StateEntered':
+        entered.set(name, event.timestamp);
+        print(`── ${name}`);
+        break;
+      case 'StateFailed':
+        failed.set(name, String(event.Error));
+        break;
+      case 'StateRetried':
+        print(
+          `── ${name} failed in ${took(name, event.timestamp)}: ${failed.get(name) ?? 'error'}; retrying`,
+        );
+        failed.delete(name);
+        break;
+      case 'StateExited': {
+        const error = failed.get(name);
+        failed.delete(name);
+        print(
+          error === undefined
+            ? `── ${name} done in ${took(name, event.timestamp)}`
+            : `── ${name} failed in ${took(name, event.timestamp)}: ${error}`,
+        );
+        break;
+      }
+      default:
+        break;
+    }
+  };
+}
+
+function refusalOf(events: EventLog[]): string | null {
+  for (const event of events) {
+    if (event.type !== 'StateFailed' || event.state.name !== 'Prepare') continue;
+    try {
+      const cause = JSON.parse(String(event.Cause)) as {
+        errorType?: string;
+        errorMessage?: string;
+      };
+      return `${cause.errorType ?? event.Error}: ${cause.errorMessage ?? ''}`;
+    } catch {
+      return `${event.Error}: ${String(event.Cause)}`;
+    }
+  }
+  return null;
+}
+
+export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { print } = options;
+  const template = await packageService({ stage: options.stage });
+  const definition = stateMachineDefinition(template) as unknown as Definition;
+  // No region and no account: a local run has no AWS console for the alert to link to.
+  const deployedName = fakeRef(template, stateMachineResource(template).logicalId).split(':').pop();
+  const stateMachineArn = `arn:aws:states:::stateMachine:${deployedName}`;
+  const functions = lambdaFunctions(template);
+  const deployed = (name: string) => functions.find((lambda) => lambda.name === name);
+
+  const artifactsUri = `file://${options.stateDir}`;
+  // Settings of a deployed stage that may be in the user's shell must not steer a local run:
+  // AWS_REGION (Notify's console links: locally there is nothing to link to), the Slack
+  // secret (SLACK_WEBHOOK_URL is the local way), the lock's key, log group and docs link.
+  for (const name of LEAKY_SETTINGS) delete process.env[name];
+  const modules = await loadHandlers({
+    STAGE: 'local',
+    ARTIFACTS_URI: artifactsUri,
+    DEFAULT_TIMEOUT_SECONDS: deployed('prepare')?.fakeEnvironment.DEFAULT_TIMEOUT_SECONDS ?? '3600',
+    LOCK_TABLE: join(options.stateDir, 'locks'),
+    FARGATE_SPOT: 'false',
+    DBT_CONTAINER_NAME: 'dbt',
+    NOTIFY_ON: 'success,failure',
+    TASK_MEMORY_MIB: deployed('evaluate')?.fakeEnvironment.TASK_MEMORY_MIB ?? '2048',
+    SLACK_ALLOW_LOCAL: 'true',
+    POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
+  });
+
+  let evaluation: Evaluation | null = null;
+  let alertText: string | null = null;
+  const prepare = modules.prepare.createPrepareHandler(
+    modules.prepareSettings.readPrepareConfig(),
+    fileLocks(),
+  );
+  const notify = modules.notify.createNotifyHandler(
+    modules.notifySettings.readNotifyConfig(),
+    options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl },
+  );
+  const evaluateTask = lambdaTask('evaluate', modules.evaluate.handler);
+  const notifyTask = lambdaTask('notify', notify);
+  const handlers: Record<string, LocalTask> = {
+    prepare: lambdaTask('prepare', prepare),
+    evaluate: async (input) => {
+      evaluation = (await evaluateTask(input)) as Evaluation;
+      return evaluation;
+    },
+    notify: async (input) => {
+      const result = (await notifyTask(input)) as { outcome?: string; text?: string };
+      if (result.outcome === 'not-configured' && result.text) alertText = result.text;
+      return result;
+    },
+  };
+
+  const dbt = localDbt({
+    python: join(REPO_ROOT, '.venv', 'bin', 'python'),
+    entrypoint: join(REPO_ROOT, 'container', 'entrypoint.py'),
+    environment: {
+      ARTIFACTS_URI: artifactsUri,
+      DBT_PROJECT_DIR: options.projectDir,
+      DBT_PROFILES_DIR: options.profilesDir,
+      DBT_TARGET: options.target,
+      DBT_DUCKDB_PATH: process.env.DBT_DUCKDB_PATH ?? join(options.stateDir, 'shop.duckdb'),
+      CREDENTIALS_SOURCE: 'env',
+    },
+    onLine: (line) => print(line),
+  });
+  const tasks: Record<string, LocalTask> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const resource = String(state.Resource);
+    const lambda = functions.find((candidate) => candidate.fakeArn === resource);
+    const task =
+      resource === ECS_RUN_TASK_SYNC
+        ? dbt.runTask
+        : resource === DYNAMODB_DELETE_ITEM
+          ? releaseLockTask
+          : lambda === undefined
+            ? undefined
+            : handlers[lambda.name];
+    if (task === undefined)
+      throw new Error(`no local stand-in for the state ${name} (${resource})`);
+    tasks[name] = task;
+  }
+
+  // Ctrl-C stops dbt as StopTask would; a second one leaves at once.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    print('── stopping dbt (Ctrl-C again to leave at once)');
+    dbt.stop();
+  };
+  process.on('SIGINT', onInterrupt);
+  let execution: LocalExecution;
+  try {
+    execution = await executeDefinition(definition, options.input, {
+      executionName: options.runId,
+      stateMachineArn,
+      tasks,
+      onEvent: progress(print),
+    });
+    // A run stopped at its time limit is still storing its artifacts.
+    await dbt.idle();
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+
+  const artifactsDir = join(options.stateDir, 'runs', options.runId);
+  const docsPage = join(artifactsDir, 'index.html');
+  return {
+    execution,
+    evaluation,
+    alertText,
+    refusal: refusalOf(execution.events),
+    artifactsDir,
+    docsPage: existsSync(docsPage) ? docsPage : null,
+  };
+}
+
+export async function localCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      ...RUN_INPUT_OPTIONS,
+      'project-dir': { type: 'string' },
+      'profiles-dir': { type: 'string' },
+      target: { type: 'string' },
+      stage: { type: 'string' },
+      'state-dir': { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const input = runInputFrom(values);
+  const projectDir = resolve(values['project-dir'] ?? join(REPO_ROOT, 'dbt'));
+  if (!existsSync(join(projectDir, 'dbt_project.yml'))) {
+    throw new UsageError(`${projectDir} is not a dbt project (no dbt_project.yml)`);
+  }
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const result = await runLocal({
+    input,
+    projectDir,
+    profilesDir: resolve(values['profiles-dir'] ?? projectDir),
+    target: values.target ?? 'local',
+    stage: values.stage ?? 'dev',
+    stateDir: resolve(values['state-dir'] ?? join(REPO_ROOT, '.serverless-dbt')),
+    runId: newRunId(),
+    ...(process.env.SLACK_WEBHOOK_URL ? { webhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
+    verbose: values.verbose ?? false,
+    print,
+  });
+
+  if (result.alertText !== null) {
+    print('');
+    print('── the alert (set SLACK_WEBHOOK_URL to post it to Slack)');
+    print(result.alertText);
+  }
+  print('');
+  if (result.refusal !== null && result.evaluation?.verdict === 'INVALID_INPUT') {
+    print(result.refusal);
+  }
+  const evaluation = result.evaluation;
+  if (evaluation === null) {
+    print(
+      `the run ended ${result.execution.status}: ${result.execution.error ?? ''} ${result.execution.cause ?? ''}`,
+    );
+  } else {
+    print(
+      formatReport({
+        outcome: evaluation.output,
+        summary: evaluation.summary,
+        artifacts: existsSync(result.artifactsDir) ? result.artifactsDir : null,
+        docs: result.docsPage,
+      }),
+    );
+  }
+  return result.execution.status === 'SUCCEEDED' ? 0 : 1;
+}

@@ -1,0 +1,140 @@
+// The AWS commands through the real entry, as a user runs them: `node cli/serverless-dbt.ts`
+// on the project's Node 24, in a process with an empty home and only the given AWS settings.
+// Checks the exit codes and that a user's mistake is one line on stderr, never a stack trace.
+import { deployTestStage, FAILED_REASON, runCli, STAGE, type TestStage } from './stage.ts';
+
+let stage: TestStage;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  stage = await deployTestStage();
+  env = { ...stage.moto.env, SERVERLESS_DBT_POLL_MS: '50' };
+}, 60_000);
+
+afterAll(async () => {
+  await stage?.stop();
+});
+
+/** stderr is exactly one `serverless-dbt: …` line, with no stack trace. */
+function expectOneSentence(stderr: string, sentence: string | RegExp): void {
+  const lines = stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(stderr).not.toMatch(/^\s+at /m);
+  if (typeof sentence === 'string') expect(lines[0]).toBe(`serverless-dbt: ${sentence}`);
+  else expect(lines[0]).toMatch(sentence);
+}
+
+describe('serverless-dbt start, history, logs and docs from the command line', () => {
+  test('start --wait exits 0 when the run succeeds and 1 when it fails, with the summary on stdout', async () => {
+    const succeeded = await runCli(['start', '--stage', STAGE, '--job', 'nightly', '--wait'], env);
+    expect(succeeded.stderr).toBe('');
+    expect(succeeded.code).toBe(0);
+    expect(succeeded.stdout).toMatch(
+      /^run cli-nightly-\S+ \(job nightly\): succeeded: SUCCEEDED$/m,
+    );
+
+    const failed = await runCli(['start', '--stage', STAGE, '--job', 'broken', '--wait'], env);
+    expect(failed.stderr).toBe('');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/^run cli-broken-\S+ \(job broken\): FAILED: DBT_FAILED$/m);
+    expect(failed.stdout).toContain(FAILED_REASON);
+    // No summary.json for this run: the counts come from the state the run failed with.
+    expect(failed.stdout).toContain('counts: 10 success, 29 pass, 1 error, 1 fail, 1 skipped');
+    expect(failed.stdout).toMatch(
+      /^artifacts: s3:\/\/serverless-dbt-test-artifacts\/dbt\/runs\/cli-broken-/m,
+    );
+
+    const history = await runCli(['history', '--stage', STAGE, '--limit', '5'], env);
+    expect(history.code).toBe(0);
+    expect(history.stdout.split('\n').filter((line) => line.startsWith('20'))).toHaveLength(2);
+  });
+
+  test('without --wait, start exits 0 once the run has started', async () => {
+    const result = await runCli(['start', '--stage', STAGE, '--input', '{"job":"adhoc"}'], env);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /^started run cli-adhoc-\d{8}T\d{6}-[0-9a-f]{8} \(stage test\)$/m,
+    );
+  });
+
+  test('an invalid run input exits 1 with one sentence naming the field', async () => {
+    const result = await runCli(['start', '--stage', STAGE, '--freshness', 'sometimes'], env);
+    expect(result.code).toBe(1);
+    expectOneSentence(result.stderr, 'InvalidRunInput: freshness: must be one of fail, warn, skip');
+  });
+
+  test('no credentials exits 1 with one sentence', async () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...withoutKeys } = env;
+    const result = await runCli(['history', '--stage', STAGE], withoutKeys);
+    expect(result.code).toBe(1);
+    expectOneSentence(
+      result.stderr,
+      'no AWS credentials found: set AWS_PROFILE, or run `aws sso login` / `aws configure`',
+    );
+  });
+
+  test('reads credentials and region from AWS_PROFILE, or the region from --region', async () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, ...bare } = env;
+    const files = {
+      '.aws/credentials': `[analyst]\naws_access_key_id = ${AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}\n`,
+      '.aws/config': `[profile analyst]\nregion = ${AWS_REGION}\n`,
+    };
+    const profile = await runCli(
+      ['history', '--stage', STAGE],
+      { ...bare, AWS_PROFILE: 'analyst' },
+      files,
+    );
+    expect(profile.stderr).toBe('');
+    expect(profile.code).toBe(0);
+    expect(profile.stdout).toMatch(/^STARTED \(UTC\)/);
+
+    const region = await runCli(['history', '--stage', STAGE, '--region', AWS_REGION ?? ''], {
+      ...bare,
+      AWS_ACCESS_KEY_ID: AWS_ACCESS_KEY_ID ?? '',
+      AWS_SECRET_ACCESS_KEY: AWS_SECRET_ACCESS_KEY ?? '',
+    });
+    expect(region.code).toBe(0);
+    // Another region has no such stack.
+    const elsewhere = await runCli(['history', '--stage', STAGE, '--region', 'us-east-2'], env);
+    expect(elsewhere.code).toBe(1);
+    expectOneSentence(
+      elsewhere.stderr,
+      /^serverless-dbt: no stack serverless-dbt-test in us-east-2: /,
+    );
+  });
+
+  test('no region exits 1 with one sentence', async () => {
+    const { AWS_REGION, ...withoutRegion } = env;
+    const result = await runCli(['docs', '--stage', STAGE], withoutRegion);
+    expect(result.code).toBe(1);
+    expectOneSentence(
+      result.stderr,
+      'no AWS region: set AWS_REGION, give the profile a region, or pass --region',
+    );
+  });
+
+  test('a stage with no stack and an unknown run each exit 1 with one sentence', async () => {
+    const noStack = await runCli(['logs', '--stage', 'qa', 'cli-x-1'], env);
+    expect(noStack.code).toBe(1);
+    expectOneSentence(
+      noStack.stderr,
+      'no stack serverless-dbt-qa in eu-west-1: deploy it first (npx serverless deploy --stage qa)',
+    );
+
+    const unknownRun = await runCli(['logs', '--stage', STAGE, 'cli-x-1'], env);
+    expect(unknownRun.code).toBe(1);
+    expectOneSentence(unknownRun.stderr, /^serverless-dbt: no run cli-x-1 in stage test /);
+  });
+
+  test('an unknown option exits 2 with the usage, and --help exits 0', async () => {
+    const wrong = await runCli(['history', '--stage', STAGE, '--bogus'], env);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/^serverless-dbt: Unknown option '--bogus'/);
+    expect(wrong.stderr).toContain('usage: serverless-dbt history --stage STAGE [--limit N]');
+    expect(wrong.stderr).not.toMatch(/^\s+at /m);
+
+    const help = await runCli(['start', '--help'], {});
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: serverless-dbt start --stage STAGE');
+  });
+});

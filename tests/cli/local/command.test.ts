@@ -1,0 +1,372 @@
+// `serverless-dbt local` end to end: the packaged state machine on this machine, the real
+// handlers in process and the container's entrypoint running dbt on DuckDB. Runs that reach
+// dbt go through the command as a user starts it (a subprocess of cli/serverless-dbt.ts);
+// runs refused before dbt (bad input, overlap) call runLocal in process, which is faster.
+// Every run has its own state folder in a temporary directory (artifacts, lock folder and
+// DuckDB file), so that the repository's .serverless-dbt/ is never touched.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { type LocalRunResult, runLocal } from '../../../cli/local/command.ts';
+import { acquireFileLock, lockFile } from '../../../cli/local/file-lock.ts';
+import { packageService, REPO_ROOT } from '../../support/packaged.ts';
+import { type SlackServer, startSlackServer } from '../../support/slack-server.ts';
+import {
+  type BrokenProject,
+  copySampleProject,
+  type ProjectCopy,
+  projectWithFailures,
+  projectWithSyntaxError,
+  SAMPLE_PROJECT,
+} from './projects.ts';
+
+jest.setTimeout(90_000);
+
+const CLI = join(REPO_ROOT, 'cli', 'serverless-dbt.ts');
+/** The packaged state machine's name (dev stage): the key of its overlap lock. */
+const LOCK_KEY = 'serverless-dbt-dev-dbt-run';
+const ALERT_HEADER = '── the alert (set SLACK_WEBHOOK_URL to post it to Slack)';
+
+// runLocal sets the handlers' settings in process.env, as Lambda would, and deletes
+// AWS_REGION: the environment is put back as it was after this file.
+const savedEnvironment = { ...process.env };
+/** What a user's shell would give the command: no webhook, no DuckDB path of its own. */
+const childEnvironment: NodeJS.ProcessEnv = { ...savedEnvironment };
+delete childEnvironment.SLACK_WEBHOOK_URL;
+delete childEnvironment.DBT_DUCKDB_PATH;
+
+const temporaryFolders: string[] = [];
+
+async function stateFolder(): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'serverless-dbt-local-'));
+  temporaryFolders.push(folder);
+  return folder;
+}
+
+beforeAll(async () => {
+  delete process.env.SLACK_WEBHOOK_URL;
+  delete process.env.DBT_DUCKDB_PATH;
+  // Package once up front (cached afterwards), so that no test pays for it.
+  await packageService({ stage: 'dev' });
+}, 600_000);
+
+afterAll(async () => {
+  for (const name of Object.keys(process.env)) {
+    if (!(name in savedEnvironment)) delete process.env[name];
+  }
+  Object.assign(process.env, savedEnvironment);
+  await Promise.all(temporaryFolders.map((folder) => rm(folder, { recursive: true, force: true })));
+});
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node cli/serverless-dbt.ts local ARGS` as a user runs it. */
+function runCommand(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'local', ...args], {
+      cwd: REPO_ROOT,
+      env: { ...childEnvironment, ...environment },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** The run id the final report names. */
+function runIdIn(stdout: string): string {
+  const match = /^run (cli-local-\S+) \(job /m.exec(stdout);
+  if (match?.[1] === undefined) throw new Error(`no run id in the output:\n${stdout}`);
+  return match[1];
+}
+
+/** The progress lines (`── State`, `── State done in 1.23 s`), durations left out. */
+function progressLines(stdout: string): string[] {
+  return stdout.split('\n').flatMap((line) => {
+    const match = /^── (\S+)(?:( done| failed) in [\d.]+ s(.*))?$/.exec(line);
+    return match === null ? [] : [`${match[1]}${match[2] ?? ''}${match[3] ?? ''}`];
+  });
+}
+
+const enteredStates = (result: LocalRunResult): string[] =>
+  result.execution.events.flatMap((event) =>
+    event.type === 'StateEntered' ? [event.state.name] : [],
+  );
+
+async function runInProcess(
+  input: unknown,
+  extra: { stateDir?: string; webhookUrl?: string; projectDir?: string } = {},
+): Promise<{ result: LocalRunResult; lines: string[]; stateDir: string }> {
+  const lines: string[] = [];
+  const projectDir = extra.projectDir ?? SAMPLE_PROJECT;
+  const stateDir = extra.stateDir ?? (await stateFolder());
+  const result = await runLocal({
+    input,
+    projectDir,
+    profilesDir: projectDir,
+    target: 'local',
+    stage: 'dev',
+    stateDir,
+    runId: `cli-local-test-${Math.random().toString(16).slice(2, 10)}`,
+    ...(extra.webhookUrl === undefined ? {} : { webhookUrl: extra.webhookUrl }),
+    print: (line) => lines.push(line),
+  });
+  return { result, lines, stateDir };
+}
+
+describe('serverless-dbt local on the sample project', () => {
+  test('runs the whole project: exit 0, a line per state, dbt log, printed alert, report, artifacts and docs, lock given back', async () => {
+    const state = await stateFolder();
+
+    const run = await runCommand(['--state-dir', state]);
+
+    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+    // One line as each state starts and one as it ends, in the order of a successful run.
+    expect(progressLines(run.stdout)).toEqual([
+      'Prepare',
+      'Prepare done',
+      'RunDbt',
+      'RunDbt done',
+      'Evaluate',
+      'Evaluate done',
+      'ReleaseLock',
+      'ReleaseLock done',
+      'Notify',
+      'Notify done',
+      'Succeeded',
+      'Succeeded done',
+    ]);
+    // dbt's own log, as the entrypoint streams it.
+    expect(run.stdout).toMatch(/Running with dbt=1\./);
+    expect(run.stdout).toContain('Completed successfully');
+    // No SLACK_WEBHOOK_URL: the alert is printed.
+    expect(run.stdout).toContain(ALERT_HEADER);
+    expect(run.stdout).toMatch(/✅ manual: succeeded/);
+    // The report, last.
+    const runId = runIdIn(run.stdout);
+    expect(run.stdout).toContain(`run ${runId} (job manual): succeeded: SUCCEEDED`);
+    const artifacts = join(state, 'runs', runId);
+    expect(run.stdout).toContain(`artifacts: ${artifacts}`);
+    expect(run.stdout).toContain(`docs:      ${join(artifacts, 'index.html')}`);
+
+    const files = await readdir(artifacts);
+    expect(files).toEqual(
+      expect.arrayContaining(['manifest.json', 'run_results.json', 'summary.json', 'index.html']),
+    );
+    const summary = JSON.parse(await readFile(join(artifacts, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ runId, exitCode: 0, command: 'build' });
+    // The DuckDB file went to the state folder, and the overlap lock was given back.
+    expect(existsSync(join(state, 'shop.duckdb'))).toBe(true);
+    expect(await readdir(join(state, 'locks'))).toEqual([]);
+  });
+});
+
+describe('serverless-dbt local progress lines', () => {
+  test('a state whose error its Catch handles prints one end line (failed), not "failed" and then "done"', async () => {
+    const run = await runCommand(['--command', 'drop', '--state-dir', await stateFolder()]);
+
+    const lines = progressLines(run.stdout);
+    expect(lines).toContain('Prepare failed: InvalidRunInput');
+    const endLines: Record<string, number> = {};
+    for (const line of lines) {
+      const [state, end] = line.split(' ');
+      if (state !== undefined && end !== undefined) endLines[state] = (endLines[state] ?? 0) + 1;
+    }
+    expect(endLines).toEqual({ Prepare: 1, Evaluate: 1, Notify: 1, Failed: 1 });
+  });
+});
+
+describe('serverless-dbt local on broken projects', () => {
+  const projects: BrokenProject[] = [];
+  afterAll(async () => {
+    await Promise.all(projects.map((project) => project.remove()));
+  });
+
+  async function runBroken(project: BrokenProject): Promise<Finished> {
+    projects.push(project);
+    return runCommand([
+      '--project-dir',
+      project.dir,
+      '--profiles-dir',
+      project.dir,
+      '--state-dir',
+      await stateFolder(),
+      '--select',
+      project.select,
+      '--freshness',
+      'skip',
+      '--no-docs',
+    ]);
+  }
+
+  test('a failing data test and a model DuckDB rejects: exit 1, DBT_FAILED, both nodes and their messages printed', async () => {
+    const project = await projectWithFailures();
+
+    const run = await runBroken(project);
+
+    expect(run.code).toBe(1);
+    const runId = runIdIn(run.stdout);
+    expect(run.stdout).toContain(`run ${runId} (job manual): FAILED: DBT_FAILED`);
+    const report = run.stdout.slice(run.stdout.indexOf(`run ${runId} (job manual)`));
+    expect(report).toMatch(/^\s+error {2}model\.shop\.broken_cast: /m);
+    expect(report).toMatch(/^\s+fail {2}test\.shop\.assert_nothing_is_wrong: Got 1 result/m);
+    for (const node of project.failingNodes) expect(run.stdout).toContain(node);
+    for (const message of project.messages) expect(run.stdout).toMatch(message);
+  });
+
+  test('a model with a Jinja syntax error: exit 1, DBT_ERROR, the compilation error printed', async () => {
+    const project = await projectWithSyntaxError();
+
+    const run = await runBroken(project);
+
+    expect(run.code).toBe(1);
+    const runId = runIdIn(run.stdout);
+    expect(run.stdout).toContain(`run ${runId} (job manual): FAILED: DBT_ERROR`);
+    expect(run.stdout).toMatch(
+      /^ {2}error: parse: CompilationError: Compilation Error in model unparsable/m,
+    );
+    for (const message of project.messages) expect(run.stdout).toMatch(message);
+  });
+});
+
+describe('serverless-dbt local refuses bad input before dbt starts', () => {
+  const cases = JSON.parse(
+    readFileSync(join(REPO_ROOT, 'tests', 'fixtures', 'run-input-cases.json'), 'utf8'),
+  ) as { invalid: Array<{ name: string; input: unknown; field: string }> };
+  // All but `null`: aws-local-stepfunctions 3.0.0 cannot pass a null input through `$`
+  // (States.Runtime before Prepare runs); Prepare's own tests refuse null with InvalidRunInput.
+  const invalid = cases.invalid.filter((item) => item.input !== null);
+
+  test.each(invalid.map((item) => [item.name, item] as const))(
+    '%s: the run fails as INVALID_INPUT naming the field, and RunDbt is never entered',
+    async (_name, item) => {
+      const { result, stateDir } = await runInProcess(item.input);
+
+      expect(result.execution.status).toBe('FAILED');
+      expect(result.evaluation?.verdict).toBe('INVALID_INPUT');
+      expect(result.refusal).toMatch(new RegExp(`^InvalidRunInput: ${item.field}: `));
+      expect(enteredStates(result)).not.toContain('RunDbt');
+      // No entrypoint ran: it would have stored artifacts under runs/.
+      expect(existsSync(join(stateDir, 'runs'))).toBe(false);
+    },
+  );
+
+  test('--command drop: exit 1, InvalidRunInput naming command, no dbt', async () => {
+    const run = await runCommand(['--command', 'drop', '--state-dir', await stateFolder()]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^InvalidRunInput: command: /m);
+    expect(run.stdout).toContain('FAILED: INVALID_INPUT');
+    expect(run.stdout).not.toMatch(/^── RunDbt/m);
+    expect(run.stdout).not.toContain('Running with dbt=');
+  });
+
+  test('--vars that is not JSON: exit 1, InvalidRunInput naming vars, and the state machine never starts', async () => {
+    const run = await runCommand(['--vars', '{bad', '--state-dir', await stateFolder()]);
+
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^serverless-dbt: InvalidRunInput: vars: not valid JSON/m);
+    expect(run.stdout).toBe('');
+  });
+
+  test('an unknown option: exit 2, the option named, the state machine never starts', async () => {
+    const run = await runCommand(['--selekt', 'orders', '--state-dir', await stateFolder()]);
+
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("'--selekt'");
+    expect(run.stdout).toBe('');
+  });
+});
+
+describe('serverless-dbt local and the overlap lock', () => {
+  test('a run while another owner holds the lock under the state folder is SKIPPED_OVERLAP and leaves that lock alone', async () => {
+    const state = await stateFolder();
+    const table = join(state, 'locks');
+    const other = await acquireFileLock(
+      {
+        table,
+        key: LOCK_KEY,
+        owner: 'another-run',
+        executionArn: `arn:aws:states:::execution:${LOCK_KEY}:another-run`,
+        job: 'nightly',
+        timeoutSeconds: 86_400,
+      },
+      () => new Date(),
+    );
+
+    const { result } = await runInProcess({}, { stateDir: state });
+
+    expect(result.evaluation?.verdict).toBe('SKIPPED_OVERLAP');
+    expect(result.execution.status).toBe('FAILED');
+    expect(enteredStates(result)).not.toContain('RunDbt');
+    const holder = JSON.parse(await readFile(lockFile(table, LOCK_KEY), 'utf8'));
+    expect(holder).toEqual(other);
+  });
+});
+
+describe('serverless-dbt local and Slack', () => {
+  let slack: SlackServer;
+  // A copy of the sample project, so that these runs leave the repository's dbt/ alone.
+  let project: ProjectCopy;
+  beforeAll(async () => {
+    slack = await startSlackServer();
+    project = await copySampleProject();
+  });
+  afterAll(async () => {
+    await slack?.close();
+    await project?.remove();
+  });
+  beforeEach(() => slack.reset());
+
+  // One seed alone: succeeds on an empty DuckDB file, in a few seconds.
+  const small = ['--select', 'raw_products', '--no-docs', '--freshness', 'skip'];
+
+  test('with SLACK_WEBHOOK_URL set the alert is posted to it, and not printed', async () => {
+    const state = await stateFolder();
+    const run = await runCommand(
+      ['--job', 'slack_check', ...small, '--project-dir', project.dir, '--state-dir', state],
+      { SLACK_WEBHOOK_URL: slack.webhookUrl },
+    );
+
+    expect(run.code).toBe(0);
+    expect(slack.requests).toHaveLength(1);
+    const message = slack.requests[0]?.json as { text?: string } | undefined;
+    const text = message?.text ?? '';
+    expect(text).toContain('slack_check');
+    expect(text).toMatch(/succeeded/);
+    expect(run.stdout).not.toContain(ALERT_HEADER);
+    expect(run.stdout).toContain('(job slack_check): succeeded: SUCCEEDED');
+  });
+
+  test('runLocal with a webhook URL posts the alert and returns no alert text', async () => {
+    const { result, lines } = await runInProcess(
+      { job: 'slack_check', select: 'raw_products', docs: false, freshness: 'skip' },
+      { webhookUrl: slack.webhookUrl, projectDir: project.dir },
+    );
+
+    expect(result.evaluation?.verdict).toBe('SUCCEEDED');
+    expect(result.alertText).toBeNull();
+    expect(slack.requests).toHaveLength(1);
+    expect(slack.requests[0]?.body).toContain('slack_check');
+    expect(lines).toContain('── Notify');
+  });
+});

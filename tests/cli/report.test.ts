@@ -1,0 +1,96 @@
+// The end of a run as the CLI prints it.
+import { formatReport } from '../../cli/report.ts';
+import type { RunOutcome } from '../../functions/shared/contracts.ts';
+
+const failed: RunOutcome = {
+  runId: 'cli-local-20261124T050000Z-ab12',
+  job: 'nightly',
+  verdict: 'DBT_FAILED',
+  reason: 'dbt reported 1 error and 1 failing test.',
+  hint: 'Open run_results.json.',
+  exitCode: 1,
+  counts: { success: 10, pass: 20, error: 1, fail: 1, warn: 0, skipped: 2 },
+  artifactsUri: 'file:///repo/.serverless-dbt/runs/cli-local-20261124T050000Z-ab12/',
+};
+
+test('a failed run: verdict, reason, hint, non-zero counts, each failing node with its first line', () => {
+  const text = formatReport({
+    outcome: failed,
+    summary: {
+      nodes: [
+        { uniqueId: 'model.shop.orders', status: 'error', message: '\nDatabase Error\n  line 2' },
+        { uniqueId: 'test.shop.unique_orders_id', status: 'fail', message: 'Got 1 result' },
+      ],
+      freshness: {
+        status: 'warn',
+        sources: [{ uniqueId: 'source.shop.raw.orders', status: 'warn' }],
+      },
+    },
+    artifacts: '/repo/.serverless-dbt/runs/x',
+    docs: null,
+  });
+
+  expect(text.split('\n')).toEqual([
+    'run cli-local-20261124T050000Z-ab12 (job nightly): FAILED: DBT_FAILED',
+    '  dbt reported 1 error and 1 failing test.',
+    '  hint: Open run_results.json.',
+    '  counts: 10 success, 20 pass, 1 error, 1 fail, 2 skipped',
+    '     error  model.shop.orders: Database Error',
+    '      fail  test.shop.unique_orders_id: Got 1 result',
+    '  freshness  warn  source.shop.raw.orders',
+    'artifacts: /repo/.serverless-dbt/runs/x',
+  ]);
+});
+
+test("skips dbt's header naming the node, to show the database's own message", () => {
+  const text = formatReport({
+    outcome: failed,
+    summary: {
+      nodes: [
+        {
+          uniqueId: 'model.shop.broken_cast',
+          status: 'error',
+          message:
+            "Runtime Error in model broken_cast (models/broken_cast.sql)\n  Conversion Error: Could not convert string 'x' to INT32",
+        },
+        {
+          uniqueId: 'model.shop.other',
+          status: 'error',
+          message: 'Runtime Error in model other (models/other.sql)',
+        },
+      ],
+    },
+  });
+
+  expect(text).toContain(
+    "model.shop.broken_cast: Conversion Error: Could not convert string 'x' to INT32",
+  );
+  expect(text).toContain('model.shop.other: Runtime Error in model other (models/other.sql)');
+});
+
+test('lists at most 20 nodes and says how many more there are; cuts long messages', () => {
+  const nodes = Array.from({ length: 25 }, (_, index) => ({
+    uniqueId: `model.shop.m${index}`,
+    status: 'error',
+    message: 'x'.repeat(500),
+  }));
+  const lines = formatReport({ outcome: failed, summary: { nodes } }).split('\n');
+
+  expect(lines.filter((line) => line.includes('model.shop.m'))).toHaveLength(20);
+  expect(lines).toContain('  …and 5 more in run_results.json');
+  expect(Math.max(...lines.map((line) => line.length))).toBeLessThan(220);
+});
+
+test('a run where nothing ran says so, and shows the runner error', () => {
+  const text = formatReport({
+    outcome: { ...failed, verdict: 'DBT_ERROR', counts: null },
+    summary: {
+      counts: { success: 0, error: 0 },
+      nodes: [],
+      error: 'parse: Compilation Error in model x',
+    },
+  });
+
+  expect(text).toContain('  counts: no nodes ran');
+  expect(text).toContain('  error: parse: Compilation Error in model x');
+});

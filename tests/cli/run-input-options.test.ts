@@ -1,0 +1,82 @@
+// The CLI's dbt options → the run input a person would paste into the console.
+import { parseArgs } from 'node:util';
+import { RUN_INPUT_OPTIONS, runInputFrom } from '../../cli/run-input-options.ts';
+import { InvalidRunInput, parseRunInput } from '../../functions/shared/run-input.ts';
+
+const inputOf = (...args: string[]) =>
+  runInputFrom(parseArgs({ args, options: RUN_INPUT_OPTIONS, strict: true }).values);
+
+function refusal(...args: string[]): InvalidRunInput {
+  try {
+    inputOf(...args);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidRunInput);
+    return error as InvalidRunInput;
+  }
+  throw new Error(`accepted ${args.join(' ')}`);
+}
+
+test('no options is the default job, {}', () => {
+  expect(inputOf()).toEqual({});
+});
+
+test('each option becomes its field, and the result passes the run input schema', () => {
+  const input = inputOf(
+    '--job',
+    'nightly',
+    '--command',
+    'run',
+    '--select',
+    '+orders tag:daily',
+    '--exclude',
+    'legacy',
+    '--full-refresh',
+    '--vars',
+    '{"day": "2026-11-24"}',
+    '--freshness',
+    'fail',
+    '--no-docs',
+    '--timeout-seconds',
+    '900',
+  );
+
+  expect(input).toEqual({
+    job: 'nightly',
+    command: 'run',
+    select: '+orders tag:daily',
+    exclude: 'legacy',
+    fullRefresh: true,
+    vars: { day: '2026-11-24' },
+    freshness: 'fail',
+    docs: false,
+    timeoutSeconds: 900,
+  });
+  expect(() => parseRunInput(input)).not.toThrow();
+});
+
+test('--retry-of implies the retry command', () => {
+  expect(inputOf('--retry-of', 'cli-local-20261124T050000Z-ab12')).toEqual({
+    command: 'retry',
+    retryOf: 'cli-local-20261124T050000Z-ab12',
+  });
+});
+
+test('--input is the run input as is, and replaces the options', () => {
+  expect(inputOf('--input', '{"command": "seed", "anything": 1}')).toEqual({
+    command: 'seed',
+    anything: 1,
+  });
+  expect(refusal('--input', '{}', '--select', 'orders').message).toBe(
+    'input: --input replaces the dbt options; leave out --select',
+  );
+});
+
+test('JSON that does not parse is refused, naming the field', () => {
+  expect(refusal('--vars', '{day: 1}').field).toBe('vars');
+  expect(refusal('--input', '{"job": ').field).toBe('input');
+});
+
+test('a timeout that is not a number reaches the schema as given, so it names the field', () => {
+  expect(inputOf('--timeout-seconds', 'soon')).toEqual({ timeoutSeconds: 'soon' });
+  expect(() => parseRunInput(inputOf('--timeout-seconds', 'soon'))).toThrow(/^timeoutSeconds: /);
+});
