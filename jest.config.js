@@ -18,6 +18,7 @@ const config = {
     '<rootDir>/container/',
     '<rootDir>/\\.serverless/',
     '<rootDir>/\\.serverless-dbt/',
+    '<rootDir>/airflow-compat/',
   ],
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests/fixtures/'],
   extensionsToTreatAsEsm: ['.ts'],

@@ -1,0 +1,139 @@
+"""serverless-dbt: start the stage's dbt-run state machine from Airflow and wait for its outcome.
+
+The same state machine, the same run input (docs/run-input.md) as the EventBridge schedules,
+the console and the CLI. Trigger with config to override the params, e.g.
+`{"job": "nightly_marts", "command": "run", "select": "tag:nightly"}`.
+
+Settings, read when a task runs (an Airflow Variable, else the environment variable of the
+same name in capitals): serverless_dbt_state_machine_arn (required),
+serverless_dbt_aws_conn_id (aws_default), serverless_dbt_region (the connection's),
+serverless_dbt_default_timeout_seconds (3600: set it to the stage's defaultTimeoutSeconds),
+serverless_dbt_poll_seconds (60).
+
+Read when the file is parsed (environment only; nothing here calls AWS or reads Variables):
+SERVERLESS_DBT_DEFERRABLE (wait in the triggerer; default: Airflow's
+[operators] default_deferrable), SERVERLESS_DBT_SCHEDULE (a cron expression: Airflow owns the
+schedule; default none, EventBridge Scheduler runs the jobs) and SERVERLESS_DBT_DEFAULT_INPUT
+(the params' defaults as a run input JSON, e.g. the job whose schedule Airflow now owns).
+See docs/airflow.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from datetime import datetime, timedelta, timezone
+
+# Airflow puts the dags folder on sys.path; a DAG bundle or a test may not.
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+
+from serverless_dbt_lib.execution import SETTINGS, SettingError, input_from_params, plan_run
+from serverless_dbt_lib.operators import DbtRunSensor, StartDbtRunOperator
+from serverless_dbt_lib.run_input import (
+    COMMANDS,
+    FRESHNESS_MODES,
+    MAX_SELECTOR_CHARS,
+    MAX_TIMEOUT_SECONDS,
+    MIN_TIMEOUT_SECONDS,
+    InvalidRunInput,
+    validate_run_input,
+)
+
+try:  # Airflow 3
+    from airflow.sdk import DAG, Param, Variable, get_current_context, task
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2 (tested with 2.11)
+    from airflow.decorators import task
+    from airflow.exceptions import AirflowFailException
+    from airflow.models import DAG, Variable
+    from airflow.models.param import Param
+    from airflow.operators.python import get_current_context
+
+try:
+    from airflow.providers.common.compat.sdk import conf
+except ImportError:
+    from airflow.configuration import conf
+
+DAG_ID = "serverless_dbt"
+log = logging.getLogger("airflow.task")
+DEFERRABLE = os.environ.get("SERVERLESS_DBT_DEFERRABLE", "").strip().lower() in ("1", "true", "yes") or (
+    "SERVERLESS_DBT_DEFERRABLE" not in os.environ
+    and conf.getboolean("operators", "default_deferrable", fallback=False)
+)
+SCHEDULE = os.environ.get("SERVERLESS_DBT_SCHEDULE") or None
+# Refused here, at parse time, so a bad default shows as the DAG's import error.
+DEFAULTS = validate_run_input(json.loads(os.environ.get("SERVERLESS_DBT_DEFAULT_INPUT") or "{}"))
+
+
+def _setting(name: str) -> str | None:
+    return Variable.get(name, os.environ.get(name.upper(), SETTINGS[name]))
+
+
+def _optional(name: str, kind: str, description: str, **schema: object) -> Param:
+    """A field with no default: empty (null) in the form means not set."""
+    return Param(DEFAULTS.get(name), type=["null", kind], description=description, **schema)
+
+
+with DAG(
+    dag_id=DAG_ID,
+    description="Runs dbt with the serverless-dbt state machine and reports its verdict",
+    schedule=SCHEDULE,
+    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),  # noqa: UP017 (Airflow 2 runs on Python < 3.11 too)
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    tags=["serverless-dbt", "dbt"],
+    params={
+        "job": Param(
+            DEFAULTS["job"],
+            type="string",
+            pattern="^[A-Za-z0-9_-]{1,64}$",
+            description="name shown in alerts and history",
+        ),
+        "command": Param(
+            DEFAULTS["command"], type="string", enum=list(COMMANDS), description="the dbt command"
+        ),
+        "select": _optional("select", "string", "dbt selector words", maxLength=MAX_SELECTOR_CHARS),
+        "exclude": _optional("exclude", "string", "dbt selector words", maxLength=MAX_SELECTOR_CHARS),
+        "fullRefresh": Param(DEFAULTS["fullRefresh"], type="boolean", description="--full-refresh"),
+        "vars": _optional("vars", "object", "a JSON object for --vars"),
+        "freshness": Param(
+            DEFAULTS["freshness"],
+            type="string",
+            enum=list(FRESHNESS_MODES),
+            description="dbt source freshness first",
+        ),
+        "docs": Param(DEFAULTS["docs"], type="boolean", description="dbt docs generate after the command"),
+        "retryOf": _optional("retryOf", "string", "the run id to retry, with command retry"),
+        "timeoutSeconds": _optional(
+            "timeoutSeconds",
+            "integer",
+            "the task's limit in seconds (default: the stage's)",
+            minimum=MIN_TIMEOUT_SECONDS,
+            maximum=MAX_TIMEOUT_SECONDS,
+        ),
+    },
+    doc_md=__doc__,
+) as dag:
+
+    @task(retries=0)
+    def run_input() -> dict:
+        """Validate the run input and plan the execution: no AWS call yet."""
+        context = get_current_context()
+        raw = input_from_params(dict(context["params"]), context["dag_run"].conf)
+        try:
+            plan = plan_run(validate_run_input(raw), DAG_ID, context["run_id"], _setting)
+        except InvalidRunInput as error:
+            raise AirflowFailException(f"InvalidRunInput: {error}") from None
+        except SettingError as error:
+            raise AirflowFailException(f"serverless-dbt setting: {error}") from None
+        log.info("execution %s, input %s", plan["name"], json.dumps(plan["input"]))
+        return plan
+
+    plan = run_input()
+    start = StartDbtRunOperator(task_id="start_execution", run=plan, deferrable=DEFERRABLE)
+    if not DEFERRABLE:
+        start >> DbtRunSensor(task_id="wait_for_execution", run=plan, mode="reschedule")

@@ -1,0 +1,166 @@
+"""The DAG run end to end with dag.test(), against moto's stand-in state machines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+from conftest import DAGS, FAILURE, HERE, SUCCESS_OUTPUT, Moto
+
+
+def _names(moto: Moto, machine: str) -> list[str]:
+    return [execution["name"] for execution in moto.executions(machine)]
+
+
+def test_the_dag_imports_without_errors_and_without_aws(airflow_env: dict[str, str]) -> None:
+    # No AWS connection and no endpoint: parsing must not need either.
+    env = {key: value for key, value in airflow_env.items() if not key.startswith(("AIRFLOW_CONN", "AWS_"))}
+    script = (
+        "import json\n"
+        "try:\n    from airflow.dag_processing.dagbag import DagBag\n"
+        "except ImportError:\n    from airflow.models.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(DAGS)!r})\n"
+        "dag = bag.dags.get('serverless_dbt')\n"
+        "print('RESULT ' + json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
+        " 'dags': sorted(bag.dag_ids), 'tasks': sorted(t.task_id for t in dag.tasks) if dag else None,"
+        " 'timetable': type(dag.timetable).__name__ if dag else None,"
+        " 'params': sorted(dag.params.keys()) if dag else None}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    lines = [x for x in done.stdout.splitlines() if x.startswith("RESULT ")]
+    assert lines, done.stdout[-3000:] + done.stderr[-3000:]
+    line = lines[-1]
+    result = json.loads(line.removeprefix("RESULT "))
+    assert result["errors"] == {}
+    assert result["dags"] == ["serverless_dbt"]  # the helper package is not parsed as DAGs
+    assert result["tasks"] == ["run_input", "start_execution", "wait_for_execution"]
+    assert result["timetable"] == "NullTimetable"  # schedule None: EventBridge runs the jobs
+    assert result["params"] == sorted(
+        [
+            "job",
+            "command",
+            "select",
+            "exclude",
+            "fullRefresh",
+            "vars",
+            "freshness",
+            "docs",
+            "retryOf",
+            "timeoutSeconds",
+        ]
+    )
+
+
+def test_a_succeeding_execution_makes_the_dag_run_succeed(run_dag, moto: Moto) -> None:
+    conf = {"job": "nightly_marts", "select": "tag:nightly +orders", "vars": {"day": "2026-11-24"}}
+    run = run_dag(conf, machine="succeeds")
+    assert run.result.get("state") == "success", run.log[-6000:]
+    assert run.result["tasks"] == {
+        "run_input": "success",
+        "start_execution": "success",
+        "wait_for_execution": "success",
+    }
+    assert "verdict SUCCEEDED" in run.log
+    assert SUCCESS_OUTPUT["reason"] in run.log
+    (execution,) = [e for e in moto.executions("succeeds") if e["name"].startswith("airflow-serverless_dbt-")]
+    described = moto.client().describe_execution(executionArn=execution["executionArn"])
+    # The filled run input, exactly as the shared vectors fill it.
+    assert json.loads(described["input"]) == {
+        "job": "nightly_marts",
+        "command": "build",
+        "select": "tag:nightly +orders",
+        "fullRefresh": False,
+        "vars": {"day": "2026-11-24"},
+        "freshness": "warn",
+        "docs": True,
+    }
+
+
+def test_a_failing_execution_fails_the_dag_run_with_its_verdict_and_reason(run_dag, moto: Moto) -> None:
+    before = len(moto.executions("fails"))
+    run = run_dag({}, machine="fails")
+    assert run.result.get("state") == "failed", run.log[-6000:]
+    assert run.result["tasks"]["wait_for_execution"] == "failed"
+    assert f"verdict {FAILURE['Error']}" in run.log
+    assert FAILURE["Cause"] in run.log
+    assert len(moto.executions("fails")) == before + 1
+
+
+@pytest.mark.parametrize("machine", ["succeeds", "fails"])
+def test_deferrable_waits_in_the_trigger_and_reports_the_outcome(run_dag, moto: Moto, machine: str) -> None:
+    run = run_dag({"command": "run"}, machine=machine, deferrable=True)
+    assert run.result.get("tasks", {}).keys() == {"run_input", "start_execution"}, run.log[-6000:]
+    assert "waiting in the triggerer" in run.log
+    if machine == "succeeds":
+        assert run.result["state"] == "success", run.log[-6000:]
+        assert "verdict SUCCEEDED" in run.log
+        assert SUCCESS_OUTPUT["reason"] in run.log
+    else:
+        assert run.result["state"] == "failed", run.log[-6000:]
+        assert f"verdict {FAILURE['Error']}" in run.log
+        assert FAILURE["Cause"] in run.log
+
+
+# Each rule is held to the shared vectors in test_run_input.py; here, one refusal of each kind
+# the DAG run meets: by the params' schema when Airflow creates the run, by the validator task.
+@pytest.mark.parametrize(
+    ("conf", "field"),
+    [
+        ({"fullRefresh": "true"}, "fullRefresh"),  # the params' schema
+        ({"select": "orders; rm -rf /"}, "select"),  # the validator: no shell text
+        ({"commnd": "run"}, "commnd"),  # the validator: unknown field
+        ({"command": "retry"}, "retryOf"),  # the validator: rules across fields
+    ],
+)
+def test_invalid_conf_is_refused_naming_the_field_before_any_aws_call(
+    run_dag, moto: Moto, conf: dict, field: str
+) -> None:
+    before = {machine: len(moto.executions(machine)) for machine in moto.arns}
+    run = run_dag(conf, machine="succeeds")
+    after = {machine: len(moto.executions(machine)) for machine in moto.arns}
+    assert after == before, "an execution was started for an invalid conf"
+    if "refused" in run.result:
+        # Airflow's own check of the params' schema refused the run when it was created.
+        assert field in run.result["refused"], run.result
+    else:
+        assert run.result["state"] == "failed", run.log[-6000:]
+        assert run.result["tasks"]["run_input"] == "failed"
+        assert run.result["tasks"]["start_execution"] == "upstream_failed"
+        assert f"InvalidRunInput: {field}:" in run.log
+
+
+def test_a_rerun_of_the_same_airflow_run_follows_its_execution_instead_of_starting_another(
+    run_dag, moto: Moto
+) -> None:
+    # An Airflow run id as the scheduler makes them: ':', '+' and '.' are not allowed in a name.
+    run_id = "manual__2026-11-24T06:00:12.345678+00:00"
+    when = datetime(2026, 11, 24, 6, 0, 12, 345678, tzinfo=UTC)
+    first = run_dag({}, machine="succeeds", logical_date=when, run_id=run_id)
+    assert first.result.get("state") == "success", first.log[-6000:]
+    second = run_dag({}, machine="succeeds", logical_date=when, run_id=run_id)
+    assert second.result.get("state") == "success", second.log[-6000:]
+    assert first.result["runId"] == second.result["runId"] == run_id
+    assert "already exists" in second.log
+    names = [name for name in _names(moto, "succeeds") if "manual__2026-11-24T06-00-12" in name]
+    assert len(names) == 1, names
+    (name,) = names
+    assert name.startswith("airflow-serverless_dbt-")
+    assert len(name) <= 80
+
+
+def test_a_missing_state_machine_arn_is_refused_before_any_aws_call(run_dag, moto: Moto) -> None:
+    before = len(moto.executions("succeeds"))
+    run = run_dag({}, machine="succeeds", AIRFLOW_VAR_SERVERLESS_DBT_STATE_MACHINE_ARN="")
+    assert run.result.get("state") == "failed", run.log[-6000:]
+    assert "serverless_dbt_state_machine_arn" in run.log
+    assert len(moto.executions("succeeds")) == before
+
+
+def test_the_helpers_are_importable_from_the_dags_folder_alone() -> None:
+    assert (DAGS / ".airflowignore").read_text().split() == ["serverless_dbt_lib"]
+    assert HERE.parent.joinpath("dags", "serverless_dbt_lib", "run_input.py").is_file()
