@@ -14,6 +14,7 @@ import { UsageError } from '../errors.ts';
 import { formatReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
 import {
+  bindTasks,
   type EventLog,
   executeDefinition,
   type LocalExecution,
@@ -41,8 +42,6 @@ const LEAKY_SETTINGS = [
   'LOG_STREAM_PREFIX',
   'DOCS_URL',
 ];
-const ECS_RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
-const DYNAMODB_DELETE_ITEM = 'arn:aws:states:::dynamodb:deleteItem';
 
 const USAGE = `usage: serverless-dbt local [options]
 
@@ -252,23 +251,16 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     },
     onLine: (line) => print(line),
   });
-  const tasks: Record<string, LocalTask> = {};
-  for (const [name, state] of Object.entries(definition.States)) {
-    if (state.Type !== 'Task') continue;
-    const resource = String(state.Resource);
-    const lambda = functions.find((candidate) => candidate.fakeArn === resource);
-    const task =
-      resource === ECS_RUN_TASK_SYNC
-        ? dbt.runTask
-        : resource === DYNAMODB_DELETE_ITEM
-          ? releaseLockTask
-          : lambda === undefined
-            ? undefined
-            : handlers[lambda.name];
-    if (task === undefined)
-      throw new Error(`no local stand-in for the state ${name} (${resource})`);
-    tasks[name] = task;
+  const lambdas = new Map<string, LocalTask>();
+  for (const lambda of functions) {
+    const handler = handlers[lambda.name];
+    if (handler !== undefined) lambdas.set(lambda.fakeArn, handler);
   }
+  const tasks = bindTasks(definition, {
+    lambdas,
+    runTask: dbt.runTask,
+    deleteItem: releaseLockTask,
+  });
 
   // Ctrl-C stops dbt as StopTask would; a second one leaves at once.
   let interrupted = false;

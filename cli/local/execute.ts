@@ -17,6 +17,44 @@ type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string
 
 export type LocalTask = (input: unknown) => Promise<unknown>;
 
+/** The integrations the deployed definition uses besides its own Lambdas. */
+export const ECS_RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
+export const DYNAMODB_DELETE_ITEM = 'arn:aws:states:::dynamodb:deleteItem';
+
+export interface LocalStandIns {
+  /** The Lambda states' functions, by the Lambda ARN the definition names. */
+  lambdas: ReadonlyMap<string, LocalTask>;
+  /** RunDbt: the ECS task. */
+  runTask: LocalTask;
+  /** ReleaseLock: the lock's conditional delete. */
+  deleteItem: LocalTask;
+}
+
+/**
+ * One local function per Task state of the definition, chosen by the state's Resource.
+ * @throws when a Task state's Resource has no stand-in.
+ */
+export function bindTasks(
+  definition: Definition,
+  standIns: LocalStandIns,
+): Record<string, LocalTask> {
+  const tasks: Record<string, LocalTask> = {};
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type !== 'Task') continue;
+    const resource = String(state.Resource);
+    const task =
+      resource === ECS_RUN_TASK_SYNC
+        ? standIns.runTask
+        : resource === DYNAMODB_DELETE_ITEM
+          ? standIns.deleteItem
+          : standIns.lambdas.get(resource);
+    if (task === undefined)
+      throw new Error(`no local stand-in for the state ${name} (${resource})`);
+    tasks[name] = task;
+  }
+  return tasks;
+}
+
 export interface ExecutionOptions {
   /** The execution's name: the run id. */
   executionName: string;

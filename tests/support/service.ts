@@ -12,6 +12,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import {
+  bindTasks,
   executeDefinition,
   type LocalExecution,
   type LocalTask,
@@ -33,9 +34,6 @@ import {
   stateMachineResource,
 } from './packaged.ts';
 import { type SlackServer, startSlackServer } from './slack-server.ts';
-
-const ECS_RUN_TASK_SYNC = 'arn:aws:states:::ecs:runTask.sync';
-const DYNAMODB_DELETE_ITEM = 'arn:aws:states:::dynamodb:deleteItem';
 
 export interface ServiceOptions {
   stage?: string;
@@ -148,22 +146,8 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
   const deleteItem = sdkTask('DynamoDB', (parameters) =>
     dynamodb.send(new DeleteItemCommand(parameters)),
   );
-  const tasksFor = (ecs: FakeEcs): Record<string, LocalTask> => {
-    const tasks: Record<string, LocalTask> = {};
-    for (const [name, state] of Object.entries(definition.States)) {
-      if (state.Type !== 'Task') continue;
-      const resource = String(state.Resource);
-      const task =
-        resource === ECS_RUN_TASK_SYNC
-          ? ecs.runTask
-          : resource === DYNAMODB_DELETE_ITEM
-            ? deleteItem
-            : handlers.get(resource);
-      if (task === undefined) throw new Error(`no local stand-in for ${name} (${resource})`);
-      tasks[name] = task;
-    }
-    return tasks;
-  };
+  const tasksFor = (ecs: FakeEcs) =>
+    bindTasks(definition, { lambdas: handlers, runTask: ecs.runTask, deleteItem });
 
   const lockKey = stateMachineArn.split(':').pop() ?? '';
   return {
