@@ -248,17 +248,18 @@ describe('the Notify handler', () => {
     expect(slack.requests).toHaveLength(0);
   });
 
-  it('with a webhook URL given (local runs), posts to it without reading any secret', async () => {
+  it('with a webhook URL given (local runs), posts to it and reads no secret, even with one set', async () => {
     const send = spySends();
-    const config = readNotifyConfig({ ...environment, SLACK_WEBHOOK_SECRET_ARN: undefined });
+    const config = readNotifyConfig(environment);
+    expect(config.SLACK_WEBHOOK_SECRET_ARN).toBe(secretArn);
     const notify = createNotifyHandler(config, {
-      webhookUrl: slack.webhookUrl,
+      webhookUrl: `${slack.origin}/services/T/B/local`,
       sleep: noSleep,
       delivery: FAST,
     });
     const { result } = await logged(() => notify(DBT_FAILED, LAMBDA_CONTEXT));
     expect(result).toMatchObject({ outcome: 'delivered' });
-    expect(slack.requests).toHaveLength(1);
+    expect(slack.requests.map((request) => request.path)).toStrictEqual(['/services/T/B/local']);
     expect(send).not.toHaveBeenCalled();
   });
 
