@@ -1,12 +1,17 @@
 // The dbt options shared by `serverless-dbt local` and `serverless-dbt start`, and how they
-// become a run input (DESIGN.md, "The run input"): the same JSON a person would paste into the
-// console's "Start execution". `--input JSON` is that JSON as is and replaces the options.
-// Only the shape is settled here; the rules are the run input schema's
-// (functions/shared/run-input.ts), applied by Prepare in the state machine and, for `start`,
-// before any AWS call.
+// become a run input (docs/run-input.md): the same JSON a person would paste into the console's
+// "Start execution". `--input JSON` is that JSON as is and replaces the options.
+// Each option, its help and how its text becomes the field's value come from the run input's
+// contract (functions/shared/run-input-contract.ts); only the shape is settled here, the rules
+// are the schema's, applied by Prepare in the state machine and, for `start`, before any AWS call.
 import type { ParseArgsConfig } from 'node:util';
 import { InvalidRunInput } from '../functions/shared/run-input.ts';
+import { type CliOption, FIELD_CONTRACTS } from '../functions/shared/run-input-contract.ts';
 
+/**
+ * For parseArgs, written out so that its values keep their types; a test holds it to the
+ * contract's options (tests/cli/run-input-options.test.ts).
+ */
 export const RUN_INPUT_OPTIONS = {
   job: { type: 'string' },
   command: { type: 'string' },
@@ -21,20 +26,31 @@ export const RUN_INPUT_OPTIONS = {
   input: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
-export const RUN_INPUT_USAGE = `dbt options (each becomes a field of the run input):
-  --job NAME                 the job's name in alerts and history (default: manual)
-  --command CMD              build | run | test | seed | snapshot | retry (default: build)
-  --select WORDS             dbt selector words, e.g. "+orders tag:daily"
-  --exclude WORDS            dbt selector words to leave out
-  --full-refresh             rebuild incremental models and seeds from scratch
-  --vars JSON                dbt vars, a JSON object
-  --freshness fail|warn|skip check source freshness first (default: warn)
-  --no-docs                  skip dbt docs generate
-  --retry-of RUN_ID          rerun what failed in that run (implies --command retry)
-  --timeout-seconds N        stop the run after N seconds (60..86400)
-  --input JSON               the whole run input as JSON, as in the console; replaces the above`;
+const INPUT_HELP = 'the whole run input as JSON, as in the console; replaces the above';
+
+function usageLine(option: string, value: string | undefined, help: string): string {
+  const left = `--${option}${value === undefined ? '' : ` ${value}`}`;
+  return `  ${left.padEnd(26)} ${help}`;
+}
+
+export const RUN_INPUT_USAGE = [
+  'dbt options (each becomes a field of the run input):',
+  ...FIELD_CONTRACTS.map(({ cli }: { cli: CliOption }) =>
+    usageLine(cli.option, cli.value, cli.help),
+  ),
+  usageLine('input', 'JSON', INPUT_HELP),
+].join('\n');
 
 type Values = { [Name in keyof typeof RUN_INPUT_OPTIONS]?: string | boolean };
+
+/** An option's text as its field's value: JSON parsed, a number when it reads as one. */
+function fieldValue(cli: CliOption, field: string, given: string | boolean): unknown {
+  if (typeof given === 'boolean') return cli.sets ?? given;
+  if (cli.parse === 'json') return parseJson(field, given);
+  // A number when it reads as one; otherwise as given, so that the schema names the field.
+  if (cli.parse === 'number') return /^-?\d+(\.\d+)?$/.test(given.trim()) ? Number(given) : given;
+  return given;
+}
 
 /**
  * The run input the options describe.
@@ -42,15 +58,11 @@ type Values = { [Name in keyof typeof RUN_INPUT_OPTIONS]?: string | boolean };
  *   with other dbt options.
  */
 export function runInputFrom(values: Values): unknown {
-  const text = (name: keyof Values): string | undefined => {
-    const value = values[name];
-    return typeof value === 'string' ? value : undefined;
-  };
   const given = (Object.keys(RUN_INPUT_OPTIONS) as Array<keyof Values>).filter(
     (name) => name !== 'input' && values[name] !== undefined,
   );
-  const raw = text('input');
-  if (raw !== undefined) {
+  const raw = values.input;
+  if (typeof raw === 'string') {
     if (given.length > 0) {
       throw new InvalidRunInput(
         'input',
@@ -61,26 +73,14 @@ export function runInputFrom(values: Values): unknown {
   }
 
   const input: Record<string, unknown> = {};
-  const job = text('job');
-  if (job !== undefined) input.job = job;
-  const retryOf = text('retry-of');
-  const command = text('command') ?? (retryOf === undefined ? undefined : 'retry');
-  if (command !== undefined) input.command = command;
-  if (retryOf !== undefined) input.retryOf = retryOf;
-  const select = text('select');
-  if (select !== undefined) input.select = select;
-  const exclude = text('exclude');
-  if (exclude !== undefined) input.exclude = exclude;
-  if (values['full-refresh'] === true) input.fullRefresh = true;
-  const vars = text('vars');
-  if (vars !== undefined) input.vars = parseJson('vars', vars);
-  const freshness = text('freshness');
-  if (freshness !== undefined) input.freshness = freshness;
-  if (values['no-docs'] === true) input.docs = false;
-  const timeout = text('timeout-seconds');
-  if (timeout !== undefined) {
-    // A number when it reads as one, so that the schema names what is wrong with it.
-    input.timeoutSeconds = /^-?\d+(\.\d+)?$/.test(timeout.trim()) ? Number(timeout) : timeout;
+  for (const { name, cli } of FIELD_CONTRACTS as ReadonlyArray<{ name: string; cli: CliOption }>) {
+    const value = values[cli.option as keyof Values];
+    if (value === undefined) continue;
+    input[name] = fieldValue(cli, name, value);
+  }
+  // --retry-of says which run to retry, and so that the command is retry.
+  if (input.retryOf !== undefined && input.command === undefined) {
+    return { command: 'retry', ...input };
   }
   return input;
 }

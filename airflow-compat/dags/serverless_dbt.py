@@ -32,15 +32,7 @@ if os.path.dirname(os.path.abspath(__file__)) not in sys.path:
 
 from serverless_dbt_lib.execution import SETTINGS, SettingError, input_from_params, plan_run
 from serverless_dbt_lib.operators import DbtRunSensor, StartDbtRunOperator
-from serverless_dbt_lib.run_input import (
-    COMMANDS,
-    FRESHNESS_MODES,
-    MAX_SELECTOR_CHARS,
-    MAX_TIMEOUT_SECONDS,
-    MIN_TIMEOUT_SECONDS,
-    InvalidRunInput,
-    validate_run_input,
-)
+from serverless_dbt_lib.run_input import FIELDS, InvalidRunInput, param_schema, validate_run_input
 
 try:  # Airflow 3
     from airflow.sdk import DAG, Param, Variable, get_current_context, task
@@ -72,9 +64,14 @@ def _setting(name: str) -> str | None:
     return Variable.get(name, os.environ.get(name.upper(), SETTINGS[name]))
 
 
-def _optional(name: str, kind: str, description: str, **schema: object) -> Param:
-    """A field with no default: empty (null) in the form means not set."""
-    return Param(DEFAULTS.get(name), type=["null", kind], description=description, **schema)
+def _param(name: str) -> Param:
+    """The field's form entry, from the run input's contract (its JSON Schema). A field with no
+    default may be left empty: null in the form means not set."""
+    schema = param_schema(name)
+    schema.pop("default", None)
+    if "default" not in FIELDS[name]:
+        schema["type"] = ["null", schema["type"]]
+    return Param(DEFAULTS.get(name), **schema)
 
 
 with DAG(
@@ -86,36 +83,7 @@ with DAG(
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
     tags=["serverless-dbt", "dbt"],
-    params={
-        "job": Param(
-            DEFAULTS["job"],
-            type="string",
-            pattern="^[A-Za-z0-9_-]{1,64}$",
-            description="name shown in alerts and history",
-        ),
-        "command": Param(
-            DEFAULTS["command"], type="string", enum=list(COMMANDS), description="the dbt command"
-        ),
-        "select": _optional("select", "string", "dbt selector words", maxLength=MAX_SELECTOR_CHARS),
-        "exclude": _optional("exclude", "string", "dbt selector words", maxLength=MAX_SELECTOR_CHARS),
-        "fullRefresh": Param(DEFAULTS["fullRefresh"], type="boolean", description="--full-refresh"),
-        "vars": _optional("vars", "object", "a JSON object for --vars"),
-        "freshness": Param(
-            DEFAULTS["freshness"],
-            type="string",
-            enum=list(FRESHNESS_MODES),
-            description="dbt source freshness first",
-        ),
-        "docs": Param(DEFAULTS["docs"], type="boolean", description="dbt docs generate after the command"),
-        "retryOf": _optional("retryOf", "string", "the run id to retry, with command retry"),
-        "timeoutSeconds": _optional(
-            "timeoutSeconds",
-            "integer",
-            "the task's limit in seconds (default: the stage's)",
-            minimum=MIN_TIMEOUT_SECONDS,
-            maximum=MAX_TIMEOUT_SECONDS,
-        ),
-    },
+    params={name: _param(name) for name in FIELDS},
     doc_md=__doc__,
 ) as dag:
 

@@ -27,7 +27,9 @@ def test_the_dag_imports_without_errors_and_without_aws(airflow_env: dict[str, s
         "print('RESULT ' + json.dumps({'errors': {k: str(v) for k, v in bag.import_errors.items()},"
         " 'dags': sorted(bag.dag_ids), 'tasks': sorted(t.task_id for t in dag.tasks) if dag else None,"
         " 'timetable': type(dag.timetable).__name__ if dag else None,"
-        " 'params': sorted(dag.params.keys()) if dag else None}))\n"
+        " 'params': sorted(dag.params.keys()) if dag else None,"
+        " 'schemas': {k: dag.params.get_param(k).schema for k in dag.params} if dag else None,"
+        " 'descriptions': {k: dag.params.get_param(k).description for k in dag.params} if dag else None}))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120, check=False
@@ -40,20 +42,16 @@ def test_the_dag_imports_without_errors_and_without_aws(airflow_env: dict[str, s
     assert result["dags"] == ["serverless_dbt"]  # the helper package is not parsed as DAGs
     assert result["tasks"] == ["run_input", "start_execution", "wait_for_execution"]
     assert result["timetable"] == "NullTimetable"  # schedule None: EventBridge runs the jobs
-    assert result["params"] == sorted(
-        [
-            "job",
-            "command",
-            "select",
-            "exclude",
-            "fullRefresh",
-            "vars",
-            "freshness",
-            "docs",
-            "retryOf",
-            "timeoutSeconds",
-        ]
-    )
+    # The trigger form's fields are the run input's, each with the contract's JSON Schema (a field
+    # with no default may be left empty: null).
+    contract = json.loads((HERE.parents[1] / "contracts" / "run-input.schema.json").read_text())
+    assert result["params"] == sorted(contract["properties"])
+    for name, schema in contract["properties"].items():
+        expected = {key: value for key, value in schema.items() if key not in ("default", "description")}
+        if "default" not in schema:
+            expected["type"] = ["null", schema["type"]]
+        assert result["schemas"][name] == expected, name
+        assert result["descriptions"][name] == schema["description"], name
 
 
 def test_a_succeeding_execution_makes_the_dag_run_succeed(run_dag, moto: Moto) -> None:

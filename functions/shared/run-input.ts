@@ -1,40 +1,46 @@
 /**
  * The run input: the one JSON document every trigger (schedule, console, CLI, Airflow)
- * sends to the state machine. See DESIGN.md, "The run input".
+ * sends to the state machine (docs/run-input.md). Its rules are the table in
+ * run-input-contract.ts; this module turns that table into zod schemas and applies them.
  *
- * `parseRunInput` is the entry point: it validates with `runInputSchema`, reports the
- * first problem in a fixed field order (so every validator, including the Python
- * entrypoint, names the same field for the same input), checks the total size, and
- * returns the spec with defaults filled. The shared vectors in
- * tests/fixtures/run-input-cases.json pin the behaviour.
+ * `parseRunInput` is the entry point. It checks the fields one by one in the table's order,
+ * each field's own rule and then the rules tying it to `command`, and names the first
+ * problem; the total size comes last. The Python validator (container/dbt_runner/run_input.py)
+ * walks the same table in the same order, so both name the same field with the same words;
+ * the shared vectors in tests/fixtures/run-input-cases.json hold them to it.
  *
  * No AWS SDK here: Prepare, the CLI and local runs all import this module.
  */
 import * as z from 'zod';
+import {
+  type BooleanField,
+  CROSS_FIELD_RULES,
+  type CrossFieldRule,
+  describeChar,
+  type EnumField,
+  FIELD_CONTRACTS,
+  fill,
+  INPUT_MESSAGES,
+  type IntegerField,
+  MAX_INPUT_BYTES,
+  type ObjectField,
+  type PatternField,
+  RUN_INPUT_FIELDS,
+  type RunInputField,
+  type SelectorField,
+} from './run-input-contract.ts';
 
-export const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] as const;
-export const FRESHNESS = ['fail', 'warn', 'skip'] as const;
-
-export const MAX_INPUT_BYTES = 4096;
-export const MAX_VARS_BYTES = 2048;
-export const MAX_SELECTOR_CHARS = 1000;
-export const MIN_TIMEOUT_SECONDS = 60;
-export const MAX_TIMEOUT_SECONDS = 86_400;
-
-/** Every field, in the order problems are reported. */
-export const RUN_INPUT_FIELDS = [
-  'job',
-  'command',
-  'select',
-  'exclude',
-  'fullRefresh',
-  'vars',
-  'freshness',
-  'docs',
-  'retryOf',
-  'timeoutSeconds',
-] as const;
-export type RunInputField = (typeof RUN_INPUT_FIELDS)[number];
+export {
+  COMMANDS,
+  FRESHNESS,
+  MAX_INPUT_BYTES,
+  MAX_SELECTOR_CHARS,
+  MAX_TIMEOUT_SECONDS,
+  MAX_VARS_BYTES,
+  MIN_TIMEOUT_SECONDS,
+  RUN_INPUT_FIELDS,
+  type RunInputField,
+} from './run-input-contract.ts';
 
 /** Thrown for any bad run input. Step Functions matches on the error name. */
 export class InvalidRunInput extends Error {
@@ -48,10 +54,6 @@ export class InvalidRunInput extends Error {
   }
 }
 
-const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
-const RETRY_OF_RE = /^[A-Za-z0-9_-]{1,80}$/;
-const SELECTOR_CHAR_RE = /^[A-Za-z0-9_.:+*@/,=-]$/;
-
 const utf8 = new TextEncoder();
 
 /** UTF-8 size of the compact JSON of a value, as the Python side counts it. */
@@ -59,48 +61,24 @@ export function jsonBytes(value: unknown): number {
   return utf8.encode(JSON.stringify(value)).length;
 }
 
-function describeChar(ch: string): string {
-  const code = ch.codePointAt(0) ?? 0;
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
-  if (code >= 0x21 && code <= 0x7e) {
-    return ch === "'" ? `"'"` : `'${ch}'`;
-  }
-  if (code === 0x0a) return `a newline (${hex})`;
-  if (code === 0x0d) return `a carriage return (${hex})`;
-  return hex;
-}
-
-/**
- * The first problem with a dbt selector string, or undefined if it is fine.
- * Words are separated by spaces or tabs; each word is dbt selector syntax only,
- * so nothing can reach dbt as a flag or a shell as a metacharacter.
- */
-export function selectorProblem(value: string): string | undefined {
+/** The first problem with a dbt selector string, or undefined if it is fine. */
+export function selectorProblem(field: SelectorField, value: string): string | undefined {
+  const { messages } = field;
   const chars = Array.from(value);
-  if (chars.length === 0) return 'must not be empty';
-  if (chars.length > MAX_SELECTOR_CHARS) {
-    return `must be at most ${MAX_SELECTOR_CHARS} characters (got ${chars.length})`;
-  }
+  if (chars.length === 0) return messages.empty;
+  if (chars.length > field.maxChars) return fill(messages.tooLong, { count: chars.length });
+  const wordChar = new RegExp(`^[${field.wordChars}]$`);
   for (const ch of chars) {
-    if (ch !== ' ' && ch !== '\t' && !SELECTOR_CHAR_RE.test(ch)) {
-      return `contains ${describeChar(ch)}, which is not allowed in a selector`;
+    if (ch !== ' ' && ch !== '\t' && !wordChar.test(ch)) {
+      return fill(messages.badChar, { char: describeChar(ch) });
     }
   }
   const words = value.split(/[ \t]+/).filter((word) => word !== '');
-  if (words.length === 0) return 'must not be blank';
+  if (words.length === 0) return messages.blank;
   const flag = words.find((word) => word.startsWith('-'));
-  if (flag !== undefined) {
-    return `word '${flag.slice(0, 40)}' starts with '-', which would act as a dbt flag`;
-  }
+  if (flag !== undefined) return fill(messages.flag, { word: flag.slice(0, 40) });
   return undefined;
 }
-
-const selector = z
-  .string({ error: 'must be a string of dbt selector words' })
-  .superRefine((value, ctx) => {
-    const problem = selectorProblem(value);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-  });
 
 /** JSON as parsed from a document: what `vars` may hold. */
 export type JsonValue =
@@ -144,120 +122,118 @@ function nonJsonPath(value: unknown, root: string): string | undefined {
   return undefined;
 }
 
-const jsonObject = z
-  .custom<Record<string, JsonValue>>(isPlainObject, { error: 'must be a JSON object' })
-  .superRefine((value, ctx) => {
-    const where = nonJsonPath(value, 'vars');
-    if (where !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `${where} is not a JSON value` });
-      return;
-    }
-    let bytes: number;
-    try {
-      bytes = jsonBytes(value);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: 'is nested too deeply' });
-      return;
-    }
-    if (bytes > MAX_VARS_BYTES) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be at most ${MAX_VARS_BYTES} bytes as compact JSON (got ${bytes})`,
-      });
-    }
+// One builder per kind of field in the contract.
+
+const patternString = (field: PatternField) =>
+  z
+    .string({ error: field.messages.type })
+    .regex(new RegExp(field.pattern), { error: field.messages.pattern });
+
+const oneOf = <const Values extends readonly [string, ...string[]]>(
+  field: EnumField & { values: Values },
+) => z.enum(field.values, { error: field.messages.invalid });
+
+const selector = (field: SelectorField) =>
+  z.string({ error: field.messages.type }).superRefine((value, ctx) => {
+    const problem = selectorProblem(field, value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
   });
 
-const boolean = z.boolean({ error: 'must be true or false' });
+const boolean = (field: BooleanField) => z.boolean({ error: field.messages.type });
 
+const jsonObject = (field: ObjectField) =>
+  z
+    .custom<Record<string, JsonValue>>(isPlainObject, { error: field.messages.type })
+    .superRefine((value, ctx) => {
+      const where = nonJsonPath(value, field.name);
+      if (where !== undefined) {
+        ctx.addIssue({ code: 'custom', message: fill(field.messages.notJson, { path: where }) });
+        return;
+      }
+      let bytes: number;
+      try {
+        bytes = jsonBytes(value);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: field.messages.tooDeep });
+        return;
+      }
+      if (bytes > field.maxBytes) {
+        ctx.addIssue({ code: 'custom', message: fill(field.messages.tooLarge, { bytes }) });
+      }
+    });
+
+const integer = (field: IntegerField) =>
+  z
+    .int({ error: field.messages.type })
+    .min(field.minimum, { error: field.messages.minimum })
+    .max(field.maximum, { error: field.messages.maximum });
+
+const [
+  JOB,
+  COMMAND,
+  SELECT,
+  EXCLUDE,
+  FULL_REFRESH,
+  VARS,
+  FRESHNESS_FIELD,
+  DOCS,
+  RETRY_OF,
+  TIMEOUT,
+] = FIELD_CONTRACTS;
+
+/** Each field's zod schema, built from its row of the contract. */
 const fields = {
-  job: z
-    .string({ error: 'must be a string' })
-    .regex(JOB_RE, { error: 'must be 1 to 64 characters of A-Z a-z 0-9 _ -' })
-    .default('manual'),
-  command: z.enum(COMMANDS, { error: `must be one of ${COMMANDS.join(', ')}` }).default('build'),
-  select: selector.optional(),
-  exclude: selector.optional(),
-  fullRefresh: boolean.default(false),
-  vars: jsonObject.optional(),
-  freshness: z.enum(FRESHNESS, { error: `must be one of ${FRESHNESS.join(', ')}` }).default('warn'),
-  docs: boolean.default(true),
-  retryOf: z
-    .string({ error: 'must be a string' })
-    .regex(RETRY_OF_RE, { error: 'must be a run id: 1 to 80 characters of A-Z a-z 0-9 _ -' })
-    .optional(),
-  timeoutSeconds: z
-    .int({ error: 'must be a whole number of seconds' })
-    .min(MIN_TIMEOUT_SECONDS, { error: `must be at least ${MIN_TIMEOUT_SECONDS}` })
-    .max(MAX_TIMEOUT_SECONDS, { error: `must be at most ${MAX_TIMEOUT_SECONDS}` })
-    .optional(),
+  job: patternString(JOB).default(JOB.default),
+  command: oneOf(COMMAND).default(COMMAND.default),
+  select: selector(SELECT).optional(),
+  exclude: selector(EXCLUDE).optional(),
+  fullRefresh: boolean(FULL_REFRESH).default(FULL_REFRESH.default),
+  vars: jsonObject(VARS).optional(),
+  freshness: oneOf(FRESHNESS_FIELD).default(FRESHNESS_FIELD.default),
+  docs: boolean(DOCS).default(DOCS.default),
+  retryOf: patternString(RETRY_OF).optional(),
+  timeoutSeconds: integer(TIMEOUT).optional(),
 } satisfies Record<RunInputField, z.ZodType>;
 
-const RETRY_REPEATS_SELECTION =
-  "not allowed with command retry, which reruns the earlier run's selection";
-
 /**
- * The rules that tie `command: retry` to `retryOf`, as [field, problem] pairs.
- * Reads only `command` and whether the other fields are present, so it gives the same
- * answer on the raw input and on a parsed spec.
+ * The run input's shape: per-field rules and unknown fields refused. The rules that tie
+ * fields together, the order of reporting and the total size are `parseRunInput`'s: use it.
  */
-export function retryProblems(input: Record<string, unknown>): Array<[RunInputField, string]> {
-  const problems: Array<[RunInputField, string]> = [];
-  if (input.command === 'retry') {
-    if (input.select !== undefined) problems.push(['select', RETRY_REPEATS_SELECTION]);
-    if (input.exclude !== undefined) problems.push(['exclude', RETRY_REPEATS_SELECTION]);
-    if (input.fullRefresh === true) problems.push(['fullRefresh', RETRY_REPEATS_SELECTION]);
-    if (input.retryOf === undefined) {
-      problems.push(['retryOf', 'is required with command retry: the id of the run to retry']);
-    }
-  } else if (input.retryOf !== undefined) {
-    problems.push(['retryOf', 'is only allowed with command retry']);
-  }
-  return problems;
-}
-
-/**
- * The run input schema: per-field rules, unknown fields refused, and the retry rules.
- * It may report several problems at once, and zod skips the retry rules when some field
- * has the wrong type; `parseRunInput` applies them regardless, picks the problem to
- * report, and checks the total size. Use `parseRunInput`.
- */
-export const runInputSchema = z.strictObject(fields).superRefine(
-  (spec, ctx) => {
-    for (const [field, message] of retryProblems(spec)) {
-      ctx.addIssue({ code: 'custom', path: [field], message });
-    }
-  },
-  { when: (payload) => isPlainObject(payload.value) },
-);
+export const runInputSchema = z.strictObject(fields);
 
 /** The validated run input with defaults filled: what RUN_SPEC carries to the container. */
 export type RunSpec = z.output<typeof runInputSchema>;
 
-const FIELD_RANK: ReadonlyMap<string, number> = new Map(
-  RUN_INPUT_FIELDS.map((field, index) => [field, index]),
-);
-
-interface Problem {
-  rank: number;
-  field: string;
-  message: string;
+function breaks(rule: CrossFieldRule, input: Record<string, unknown>): boolean {
+  const other = input[rule.when.field];
+  const applies = rule.when.is !== undefined ? other === rule.when.is : other !== rule.when.isNot;
+  if (!applies) return false;
+  const value = input[rule.field];
+  if (rule.expect === 'absent') return value !== undefined;
+  if (rule.expect === 'present') return value === undefined;
+  return value === true;
 }
 
-function toProblem(issue: z.core.$ZodIssue): Problem {
-  const head = issue.path[0];
-  if (head === undefined) {
-    if (issue.code === 'unrecognized_keys') {
-      const field = issue.keys[0] ?? 'input';
-      return {
-        rank: -1,
-        field,
-        message: `unknown field; the run input accepts only ${RUN_INPUT_FIELDS.join(', ')}`,
-      };
+/**
+ * The first problem of a run input, in the contract's order, as [field, problem]:
+ * the input's shape, unknown fields, then field by field its own rule and the rules
+ * tying it to others, then the total size.
+ */
+export function firstProblem(raw: unknown): [string, string] | undefined {
+  if (!isPlainObject(raw)) return ['input', INPUT_MESSAGES.notAnObject];
+  const unknown = Object.keys(raw).find((name) => !Object.hasOwn(fields, name));
+  if (unknown !== undefined) return [unknown, INPUT_MESSAGES.unknownField];
+  for (const name of RUN_INPUT_FIELDS) {
+    if (raw[name] !== undefined) {
+      const result = fields[name].safeParse(raw[name]);
+      if (!result.success) return [name, result.error.issues[0]?.message ?? 'is not valid'];
     }
-    return { rank: -2, field: 'input', message: 'must be a JSON object' };
+    const rule = CROSS_FIELD_RULES.find((each) => each.field === name && breaks(each, raw));
+    if (rule !== undefined) return [name, rule.message];
   }
-  const field = String(head);
-  return { rank: FIELD_RANK.get(field) ?? -1, field, message: issue.message };
+  const bytes = jsonBytes(raw);
+  if (bytes > MAX_INPUT_BYTES) return ['input', fill(INPUT_MESSAGES.tooLarge, { bytes })];
+  return undefined;
 }
 
 /**
@@ -265,30 +241,16 @@ function toProblem(issue: z.core.$ZodIssue): Problem {
  * @throws InvalidRunInput naming the first field at fault.
  */
 export function parseRunInput(raw: unknown): RunSpec {
-  if (!isPlainObject(raw)) {
-    throw new InvalidRunInput('input', 'must be a JSON object');
-  }
-  const result = runInputSchema.safeParse(raw);
-  if (!result.success) {
-    const problems = result.error.issues.map(toProblem);
-    for (const [field, message] of retryProblems(raw)) {
-      problems.push({ rank: FIELD_RANK.get(field) ?? -1, field, message });
-    }
-    const first = problems.reduce((best, next) => (next.rank < best.rank ? next : best));
-    throw new InvalidRunInput(first.field, first.message);
-  }
-  const bytes = jsonBytes(raw);
-  if (bytes > MAX_INPUT_BYTES) {
-    throw new InvalidRunInput(
-      'input',
-      `must be at most ${MAX_INPUT_BYTES} bytes as compact JSON (got ${bytes})`,
-    );
-  }
+  const problem = firstProblem(raw);
+  if (problem !== undefined) throw new InvalidRunInput(...problem);
+  const parsed = runInputSchema.parse(raw);
   // Optional fields appear only when given, and vars come back exactly as sent
   // (a JSON round trip keeps keys such as "__proto__" as plain data).
   const spec = Object.fromEntries(
-    Object.entries(result.data).filter(([, value]) => value !== undefined),
+    Object.entries(parsed).filter(([, value]) => value !== undefined),
   ) as RunSpec;
-  if (raw.vars !== undefined) spec.vars = JSON.parse(JSON.stringify(raw.vars));
+  if ((raw as Record<string, unknown>).vars !== undefined) {
+    spec.vars = JSON.parse(JSON.stringify((raw as Record<string, unknown>).vars));
+  }
   return spec;
 }

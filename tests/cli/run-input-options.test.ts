@@ -1,7 +1,8 @@
 // The CLI's dbt options → the run input a person would paste into the console.
 import { parseArgs } from 'node:util';
-import { RUN_INPUT_OPTIONS, runInputFrom } from '../../cli/run-input-options.ts';
+import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../../cli/run-input-options.ts';
 import { InvalidRunInput, parseRunInput } from '../../functions/shared/run-input.ts';
+import { FIELD_CONTRACTS } from '../../functions/shared/run-input-contract.ts';
 
 const inputOf = (...args: string[]) =>
   runInputFrom(parseArgs({ args, options: RUN_INPUT_OPTIONS, strict: true }).values);
@@ -79,4 +80,22 @@ test('JSON that does not parse is refused, naming the field', () => {
 test('a timeout that is not a number reaches the schema as given, so it names the field', () => {
   expect(inputOf('--timeout-seconds', 'soon')).toEqual({ timeoutSeconds: 'soon' });
   expect(() => parseRunInput(inputOf('--timeout-seconds', 'soon'))).toThrow(/^timeoutSeconds: /);
+});
+
+test("the options are the contract's, a switch for each field that a switch sets", () => {
+  const expected = Object.fromEntries(
+    FIELD_CONTRACTS.map(({ cli }) => [cli.option, { type: 'value' in cli ? 'string' : 'boolean' }]),
+  );
+  expect(RUN_INPUT_OPTIONS).toEqual({ ...expected, input: { type: 'string' } });
+});
+
+test("the help lists every field's option with its help, and --input", () => {
+  for (const { cli } of FIELD_CONTRACTS) {
+    const line = RUN_INPUT_USAGE.split('\n').find((each) =>
+      each.trim().startsWith(`--${cli.option} `),
+    );
+    expect(line).toContain(cli.help);
+    if ('value' in cli) expect(line).toContain(`--${cli.option} ${cli.value}`);
+  }
+  expect(RUN_INPUT_USAGE).toMatch(/--input JSON +the whole run input as JSON/);
 });

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .run_input import DEFAULTS, FIELD_CHECKS
+from .run_input import DEFAULTS, FIELDS
 
 # Step Functions allows 80 characters; Prepare accepts only these as a run id (the execution's
 # name is the run id: artifacts live under runs/<name>/ and retryOf names it later).
@@ -212,8 +212,8 @@ def input_from_params(params: dict[str, Any], conf: dict[str, Any] | None) -> di
     Anything else reaches the validator as given, to be refused by name: a key of the conf
     that is not a field, a null for a field that has a default, a wrong type.
     """
-    raw = {name: params[name] for name in FIELD_CHECKS if params.get(name) is not None}
+    raw = {name: params[name] for name in FIELDS if params.get(name) is not None}
     for name, value in (conf or {}).items():
-        if name not in FIELD_CHECKS or (value is None and name in DEFAULTS):
+        if name not in FIELDS or (value is None and name in DEFAULTS):
             raw[name] = value
     return raw
