@@ -35,6 +35,34 @@ FAKE_AWS = {
 }
 
 
+# `pytest -m "not integration"` stays fast only while every test that runs dbt or moto is
+# marked: both need a process (the entrypoint, moto_server), so an unmarked test may start none.
+# The session's shared fixtures start theirs before any test, so their users are checked first.
+INTEGRATION_FIXTURES = frozenset({"seeded_template", "project", "moto", "bucket"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("integration") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("not marked integration, yet they run dbt or moto: " + ", ".join(unmarked))
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_process(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("integration") is not None:
+        return
+
+    def refuse(*_args: Any, **_kwargs: Any) -> None:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it integration")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
+
+
 @dataclass
 class RunResult:
     exit_code: int

@@ -10,7 +10,7 @@ from conftest import Moto, list_s3
 from dbt_runner.artifacts import ArtifactsError, FileStore, S3Store, open_store
 
 
-@pytest.fixture(params=["file", "s3"])
+@pytest.fixture(params=["file", pytest.param("s3", marks=pytest.mark.integration)])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "file":
         return open_store((tmp_path / "store").as_uri())
@@ -39,6 +39,7 @@ def test_replace_prefix_leaves_exactly_the_new_files(store) -> None:
     assert store.get("latest/stale.json") is None
 
 
+@pytest.mark.integration
 def test_s3_keys_sit_under_the_uri_prefix(moto: Moto, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in moto.env().items():
         monkeypatch.setenv(name, value)  # boto3 finds the endpoint the way the container does

@@ -15,13 +15,18 @@ def clients(moto: Moto):
     return moto.client
 
 
-def test_env_source_fetches_nothing(clients) -> None:
-    credentials = resolve_credentials("env", clients)
+def no_clients(service: str) -> None:
+    pytest.fail(f"no AWS client should be made, got one for {service}")
+
+
+def test_env_source_fetches_nothing() -> None:
+    credentials = resolve_credentials("env", no_clients)
 
     assert credentials.env == {}
     assert credentials.secrets == []
 
 
+@pytest.mark.integration
 def test_glue_connection_with_user_and_password_maps_to_redshift_variables(moto: Moto, clients) -> None:
     moto.client("glue").create_connection(
         ConnectionInput={
@@ -47,6 +52,7 @@ def test_glue_connection_with_user_and_password_maps_to_redshift_variables(moto:
     assert credentials.secrets == ["glue-pass-4821"]
 
 
+@pytest.mark.integration
 def test_glue_connection_with_a_secret_id_reads_the_secret(moto: Moto, clients) -> None:
     arn = moto.client("secretsmanager").create_secret(
         Name="glue-linked", SecretString=json.dumps({"username": "dbt", "password": "linked-pass-99"})
@@ -69,6 +75,7 @@ def test_glue_connection_with_a_secret_id_reads_the_secret(moto: Moto, clients) 
     assert credentials.secrets == ["linked-pass-99"]
 
 
+@pytest.mark.integration
 def test_glue_connection_without_a_redshift_url_is_refused(moto: Moto, clients) -> None:
     moto.client("glue").create_connection(
         ConnectionInput={
@@ -86,6 +93,7 @@ def test_glue_connection_without_a_redshift_url_is_refused(moto: Moto, clients) 
         resolve_credentials("glue:warehouse-postgres", clients)
 
 
+@pytest.mark.integration
 def test_secrets_manager_secret_in_the_aws_redshift_shape(moto: Moto, clients) -> None:
     arn = moto.client("secretsmanager").create_secret(
         Name="warehouse-json",
@@ -108,6 +116,7 @@ def test_secrets_manager_secret_in_the_aws_redshift_shape(moto: Moto, clients) -
     assert credentials.secrets == ["sm-pass-1234"]
 
 
+@pytest.mark.integration
 def test_secret_that_is_not_json_is_refused_without_echoing_it(moto: Moto, clients) -> None:
     arn = moto.client("secretsmanager").create_secret(Name="not-json", SecretString="raw-password-777")["ARN"]
 
@@ -118,6 +127,7 @@ def test_secret_that_is_not_json_is_refused_without_echoing_it(moto: Moto, clien
     assert "raw-password-777" not in str(raised.value)
 
 
+@pytest.mark.integration
 def test_secret_missing_the_password_names_the_variable(moto: Moto, clients) -> None:
     arn = moto.client("secretsmanager").create_secret(
         Name="no-password", SecretString=json.dumps({"host": "h", "dbname": "d", "username": "u"})
@@ -128,6 +138,6 @@ def test_secret_missing_the_password_names_the_variable(moto: Moto, clients) -> 
 
 
 @pytest.mark.parametrize("source", ["vault:x", "glue:", "secretsmanager", "ENV"])
-def test_unknown_source_names_the_setting(source: str, clients) -> None:
+def test_unknown_source_names_the_setting(source: str) -> None:
     with pytest.raises(CredentialsError, match=r"^CREDENTIALS_SOURCE: "):
-        resolve_credentials(source, clients)
+        resolve_credentials(source, no_clients)

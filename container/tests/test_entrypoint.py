@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import ENTRYPOINT, Moto, Project, list_s3
 
+pytestmark = pytest.mark.integration
+
 FAILING_TEST = "select * from {{ ref('orders') }}  -- every order is a 'failure': the test must fail\n"
 ERRORING_MODEL = "select cast('not a number' as integer) as amount\n"
 DOWNSTREAM_MODEL = "select amount from {{ ref('broken_amounts') }}\n"
@@ -316,7 +318,7 @@ def test_dbt_flag_smuggled_in_a_selector_is_refused(project: Project) -> None:
     result = project.run("flag-smuggle", {"select": "orders --target prod"})
 
     assert result.exit_code == 3
-    assert "would act as a flag" in project.summary("flag-smuggle")["error"]
+    assert "would act as a dbt flag" in project.summary("flag-smuggle")["error"]
 
 
 SECRET = 'pa$$-w0rd"with\\quotes-7731'

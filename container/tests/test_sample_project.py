@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import COPY_IGNORE, SAMPLE_PROJECT, Project
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def empty_project(tmp_path: Path) -> Project:

@@ -1,0 +1,196 @@
+"""The dbt half of a run: deps → parse → source freshness → the command → docs generate,
+through dbtRunner in this one process, parsing the project once. Each step reports to the
+rules in outcome.py and keeps the target files it wrote in the run's state."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, TextIO
+
+from .artifacts import ArtifactStore
+from .config import ConfigError, RunnerConfig
+from .outcome import (
+    Failure,
+    RunState,
+    StepReport,
+    Stopped,
+    command_failure,
+    docs_failure,
+    docs_follow,
+    freshness_failure,
+    setup_failure,
+)
+from .run_log import log_line
+from .run_spec import RunSpec, dbt_command_args, dbt_vars_args
+from .summary import Step
+
+
+def is_config_error(exception: BaseException | None) -> bool:
+    from dbt.exceptions import DbtProfileError, EnvVarMissingError  # noqa: PLC0415
+
+    return isinstance(exception, (DbtProfileError, EnvVarMissingError))
+
+
+class DbtSteps:
+    def __init__(self, config: RunnerConfig, spec: RunSpec, state: RunState, out: TextIO, work: Path):
+        self.config = config
+        self.spec = spec
+        self.state = state
+        self.out = out
+        self.work = work
+        self.target_path = config.project_dir / "target"
+        self.manifest: Any = None
+
+    def common_args(self, *, with_target_path: bool = True) -> list[str]:
+        args = [
+            "--project-dir", str(self.config.project_dir),
+            "--profiles-dir", str(self.config.profiles_dir),
+            *(["--target-path", str(self.target_path)] if with_target_path else []),
+            "--log-path", str(self.work / "logs"),
+            "--no-send-anonymous-usage-stats",
+        ]  # fmt: skip
+        if not self.out.isatty():
+            args.append("--no-use-colors")
+        if self.config.target:
+            args += ["--target", self.config.target]
+        return args + dbt_vars_args(self.spec)
+
+    def invoke(
+        self, step_name: str, args: list[str], *, keeps: tuple[str, ...] = (), use_manifest: bool = True
+    ) -> tuple[StepReport, Any]:
+        """Runs one dbt step and returns its report and dbt's result object; `keeps` are the
+        target files this step writes, taken even when the step failed or was stopped, and
+        never left over from an earlier step."""
+        from dbt.cli.main import dbtRunner  # noqa: PLC0415 - dbt's import is most of start-up
+
+        for name in keeps:
+            (self.target_path / name).unlink(missing_ok=True)
+        runner = dbtRunner(manifest=self.manifest if use_manifest else None)
+        started = time.monotonic()
+        self.state.running_step = (step_name, started)
+        result = runner.invoke(args)
+        self.state.running_step = None
+        seconds = time.monotonic() - started
+        report = StepReport(step_name, result.success, result.exception, is_config_error(result.exception))
+        self.state.steps.append(Step(step_name, report.status, seconds))
+        log_line(
+            self.out,
+            "step",
+            step=step_name,
+            status=report.status,
+            seconds=round(seconds, 3),
+            runId=self.config.run_id,
+        )
+        for name in keeps:
+            self.keep(name)
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise Stopped(str(result.exception) or "stopped")
+        return report, result.result
+
+    def failed(self, failure: Failure | None) -> bool:
+        if failure is None:
+            return False
+        self.state.fail(failure)
+        return True
+
+    def run(self, store: ArtifactStore) -> None:
+        deps, _ = self.invoke("deps", ["deps", *self.common_args(with_target_path=False)], use_manifest=False)
+        if self.failed(setup_failure(deps)):
+            return
+        # Writing manifest.json here would cost a large project 0.4 s on every run; the command
+        # writes it anyway, and keep_parsed_manifest covers the runs that stop before it does.
+        parse, manifest = self.invoke(
+            "parse", ["parse", "--no-write-json", *self.common_args()], use_manifest=False
+        )
+        if self.failed(setup_failure(parse)):
+            return
+        self.manifest = manifest
+        try:
+            if self.freshness():
+                self.command(store)
+                if docs_follow(self.spec.docs, self.state.exit_code):
+                    self.docs()
+        finally:
+            self.keep_parsed_manifest()
+
+    def keep_parsed_manifest(self) -> None:
+        if "manifest.json" not in self.state.files and self.manifest is not None:
+            path = self.work / "parsed-manifest.json"
+            self.manifest.writable_manifest().write(str(path))
+            self.state.files["manifest.json"] = path.read_bytes()
+
+    def freshness(self) -> bool:
+        """Returns whether the run goes on."""
+        if self.spec.freshness == "skip":
+            self.state.steps.append(Step("freshness", "skipped", 0.0))
+            return True
+        report, result = self.invoke(
+            "freshness", ["source", "freshness", *self.common_args()], keeps=("sources.json",)
+        )
+        # sources.json leaves out sources whose check errored; dbt's result objects have them all.
+        self.state.freshness_results = freshness_results(result)
+        if not self.failed(freshness_failure(report, self.spec.freshness, self.state.freshness_results)):
+            return True
+        self.state.steps.append(Step(self.spec.command, "skipped", 0.0))
+        return False
+
+    def command(self, store: ArtifactStore) -> None:
+        args = dbt_command_args(self.spec)
+        if self.spec.retry_of is not None:
+            args += ["--state", str(self.fetch_earlier_run(store, self.spec.retry_of))]
+        # The command's run_results.json is the run's: docs generate writes one of its own later.
+        report, _ = self.invoke(
+            self.spec.command, [*args, *self.common_args()], keeps=("run_results.json", "manifest.json")
+        )
+        self.failed(command_failure(report))
+
+    def fetch_earlier_run(self, store: ArtifactStore, run_id: str) -> Path:
+        state_dir = self.work / "retry-state"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        for name in ("run_results.json", "manifest.json"):
+            body = store.get(f"runs/{run_id}/{name}")
+            if body is None:
+                raise ConfigError(
+                    f"retryOf: run {run_id!r} has no {name} under {store.url(f'runs/{run_id}/')}"
+                )
+            (state_dir / name).write_bytes(body)
+        return state_dir
+
+    def docs(self) -> None:
+        # --static adds a self-contained page that opens from a presigned S3 link; the plain
+        # index.html would fetch manifest.json and catalog.json unsigned and fail there.
+        # --no-compile: the command has just compiled what it ran, in this same manifest;
+        # compiling the whole project again would cost more than the catalog itself.
+        report, _ = self.invoke(
+            "docs",
+            ["docs", "generate", "--static", "--no-compile", *self.common_args()],
+            keeps=("catalog.json", "static_index.html"),
+        )
+        if not self.failed(docs_failure(report)):
+            self.state.docs_generated = True
+            self.state.files["index.html"] = self.state.files.pop("static_index.html", b"")
+
+    def keep(self, name: str) -> None:
+        path = self.target_path / name
+        if path.is_file():
+            self.state.files[name] = path.read_bytes()
+
+
+def freshness_results(result: Any) -> list[dict[str, Any]]:
+    """dbt's FreshnessResult as plain records, in sources.json's own field names."""
+    records = []
+    for item in getattr(result, "results", None) or []:
+        node = getattr(item, "node", None)
+        loaded = getattr(item, "max_loaded_at", None)
+        records.append(
+            {
+                "unique_id": getattr(item, "unique_id", None) or getattr(node, "unique_id", None),
+                "status": str(getattr(item, "status", "runtime error")),
+                "max_loaded_at": loaded.isoformat() if loaded is not None else None,
+                "error": getattr(item, "message", None)
+                if str(getattr(item, "status", "")) != "pass"
+                else None,
+            }
+        )
+    return records

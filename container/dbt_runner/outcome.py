@@ -1,0 +1,156 @@
+"""The run's outcome: which exit code, with which error, for what the steps reported.
+
+Exit codes (DESIGN.md, "The container contract"): 0 success; 1 dbt reported failures;
+2 dbt could not run; 3 configuration or credentials missing; 4 dbt succeeded but the
+artifacts could not be stored. The first failure is the run's outcome.
+
+Pure: no dbt, no I/O. The dbt steps report to these rules; the lifecycle stores what they decide.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .config import ConfigError, RunnerConfig
+from .credentials import CredentialsError
+from .run_spec import InvalidRunInput, RunSpec
+from .summary import Step
+
+EXIT_SUCCESS = 0
+EXIT_DBT_FAILED = 1
+EXIT_DBT_ERROR = 2
+EXIT_CONFIG = 3
+EXIT_ARTIFACTS = 4
+
+STOPPED_BY_SIGTERM = "stopped by SIGTERM (the task was stopped or timed out)"
+
+
+class Stopped(Exception):
+    """dbt was interrupted by SIGTERM; the run stops and keeps what it produced so far."""
+
+
+# What can end a run before or between its dbt steps, each an outcome of its own.
+RUN_ERRORS = (InvalidRunInput, ConfigError, CredentialsError, Stopped, KeyboardInterrupt)
+
+
+@dataclass(frozen=True)
+class Failure:
+    exit_code: int
+    error: str
+
+
+@dataclass(frozen=True)
+class StepReport:
+    """What one dbt step reported, in the terms the rules need."""
+
+    name: str
+    success: bool
+    exception: BaseException | None = None
+    # dbt's profile and env_var errors: the run's settings are wrong, not the project.
+    config_error: bool = False
+
+    @property
+    def status(self) -> str:
+        if self.success:
+            return "success"
+        return "error" if self.exception is not None else "fail"
+
+
+@dataclass
+class RunState:
+    config: RunnerConfig | None = None
+    spec: RunSpec | None = None
+    exit_code: int = EXIT_SUCCESS
+    error: str | None = None
+    steps: list[Step] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    docs_generated: bool = False
+    freshness_results: list[dict[str, Any]] | None = None
+    running_step: tuple[str, float] | None = None
+
+    def fail(self, failure: Failure) -> None:
+        # The first failure is the run's outcome; later ones only add to the log.
+        if self.exit_code == EXIT_SUCCESS:
+            self.exit_code = failure.exit_code
+            self.error = failure.error
+
+
+def exception_failure(step: StepReport) -> Failure:
+    """A step that raised: dbt could not run, unless it was the run's settings that were wrong."""
+    if step.config_error:
+        return Failure(EXIT_CONFIG, f"{step.name}: {step.exception}")
+    return Failure(EXIT_DBT_ERROR, f"{step.name}: {type(step.exception).__name__}: {step.exception}")
+
+
+def _unless_success(step: StepReport, problem: str) -> Failure | None:
+    """For the steps that have no failures of the data's to report (deps, parse, docs): not
+    succeeding is dbt not being able to run."""
+    if step.success:
+        return None
+    if step.exception is not None:
+        return exception_failure(step)
+    return Failure(EXIT_DBT_ERROR, f"{step.name}: {problem}")
+
+
+def setup_failure(step: StepReport) -> Failure | None:
+    """deps and parse: without them nothing can run, whatever stopped them."""
+    return _unless_success(step, f"RuntimeError: dbt {step.name} failed")
+
+
+def freshness_failure(step: StepReport, mode: str, sources: list[dict[str, Any]]) -> Failure | None:
+    """None when the run goes on: the sources are fresh, or `warn` asks to build regardless."""
+    if step.success or mode == "warn":
+        return None
+    if step.exception is not None:
+        return exception_failure(step)
+    unchecked = [source["unique_id"] for source in sources if source["status"] == "runtime error"]
+    if unchecked:
+        return Failure(EXIT_DBT_ERROR, f"freshness: could not check {', '.join(unchecked)}")
+    stale = [source["unique_id"] for source in sources if source["status"] == "error"]
+    return Failure(EXIT_DBT_FAILED, f"freshness: stale past error_after: {', '.join(stale)}")
+
+
+def command_failure(step: StepReport) -> Failure | None:
+    if step.exception is not None:
+        return exception_failure(step)
+    if not step.success:
+        return Failure(EXIT_DBT_FAILED, f"{step.name}: dbt reported failures")
+    return None
+
+
+def docs_follow(docs: bool, exit_code: int) -> bool:
+    """Docs describe what was built, failures included; after dbt could not run there is nothing."""
+    return docs and exit_code in (EXIT_SUCCESS, EXIT_DBT_FAILED)
+
+
+def docs_failure(step: StepReport) -> Failure | None:
+    return _unless_success(step, "dbt docs generate failed")
+
+
+def run_error_failure(error: BaseException) -> Failure:
+    """The outcome of one of RUN_ERRORS."""
+    if isinstance(error, InvalidRunInput):
+        return Failure(EXIT_CONFIG, f"InvalidRunInput: {error}")
+    if isinstance(error, (ConfigError, CredentialsError)):
+        return Failure(EXIT_CONFIG, str(error))
+    return Failure(EXIT_DBT_ERROR, str(error) or "stopped")
+
+
+def stopped_by_watchdog(grace_seconds: float) -> Failure:
+    return Failure(
+        EXIT_DBT_ERROR,
+        f"{STOPPED_BY_SIGTERM}; dbt had not stopped {grace_seconds:g} s later",
+    )
+
+
+def artifacts_failure(error: str) -> Failure:
+    return Failure(EXIT_ARTIFACTS, f"artifacts: {error}")
+
+
+def artifacts_status(exit_code: int) -> str:
+    return "error" if exit_code == EXIT_ARTIFACTS else "success"
+
+
+def run_status(exit_code: int) -> str:
+    return "success" if exit_code == EXIT_SUCCESS else "failed"

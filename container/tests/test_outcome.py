@@ -1,0 +1,218 @@
+"""Which exit code, with which error, for what the steps reported: the container contract's
+rules on their own, with no dbt and no files."""
+
+from __future__ import annotations
+
+import pytest
+from dbt_runner.config import ConfigError
+from dbt_runner.credentials import CredentialsError
+from dbt_runner.outcome import (
+    EXIT_ARTIFACTS,
+    EXIT_CONFIG,
+    EXIT_DBT_ERROR,
+    EXIT_DBT_FAILED,
+    EXIT_SUCCESS,
+    RUN_ERRORS,
+    STOPPED_BY_SIGTERM,
+    Failure,
+    RunState,
+    StepReport,
+    Stopped,
+    artifacts_failure,
+    artifacts_status,
+    command_failure,
+    docs_failure,
+    docs_follow,
+    freshness_failure,
+    run_error_failure,
+    run_status,
+    setup_failure,
+    stopped_by_watchdog,
+)
+from dbt_runner.run_spec import InvalidRunInput
+
+
+class ProfileError(Exception):
+    """Stands in for dbt's DbtProfileError: what makes it a config error is the report's flag."""
+
+
+def ok(name: str) -> StepReport:
+    return StepReport(name, success=True)
+
+
+def failed(name: str) -> StepReport:
+    return StepReport(name, success=False)
+
+
+def raised(name: str, exception: BaseException, *, config_error: bool = False) -> StepReport:
+    return StepReport(name, success=False, exception=exception, config_error=config_error)
+
+
+def source(unique_id: str, status: str) -> dict[str, object]:
+    return {"unique_id": unique_id, "status": status, "max_loaded_at": None, "error": None}
+
+
+def test_the_first_failure_is_the_runs_outcome() -> None:
+    state = RunState()
+
+    state.fail(Failure(EXIT_DBT_FAILED, "build: dbt reported failures"))
+    state.fail(Failure(EXIT_ARTIFACTS, "artifacts: cannot write"))
+
+    assert (state.exit_code, state.error) == (EXIT_DBT_FAILED, "build: dbt reported failures")
+
+
+def test_a_run_with_no_failure_succeeds() -> None:
+    state = RunState()
+
+    assert (state.exit_code, state.error) == (EXIT_SUCCESS, None)
+    assert run_status(state.exit_code) == "success"
+    assert run_status(EXIT_DBT_FAILED) == "failed"
+
+
+@pytest.mark.parametrize(
+    ("report", "status"),
+    [
+        (ok("build"), "success"),
+        (failed("build"), "fail"),
+        (raised("build", RuntimeError("boom")), "error"),
+    ],
+)
+def test_a_step_that_raised_is_an_error_and_one_that_did_not_succeed_a_fail(
+    report: StepReport, status: str
+) -> None:
+    assert report.status == status
+
+
+@pytest.mark.parametrize("name", ["deps", "parse"])
+def test_deps_or_parse_failing_without_an_exception_is_exit_2(name: str) -> None:
+    assert setup_failure(failed(name)) == Failure(EXIT_DBT_ERROR, f"{name}: RuntimeError: dbt {name} failed")
+
+
+def test_deps_or_parse_raising_is_exit_2_naming_the_exception() -> None:
+    failure = setup_failure(raised("parse", ValueError("bad jinja")))
+
+    assert failure == Failure(EXIT_DBT_ERROR, "parse: ValueError: bad jinja")
+
+
+def test_a_profile_or_env_var_error_is_exit_3_without_the_exception_name() -> None:
+    failure = setup_failure(raised("parse", ProfileError("DBT_REDSHIFT_HOST not set"), config_error=True))
+
+    assert failure == Failure(EXIT_CONFIG, "parse: DBT_REDSHIFT_HOST not set")
+
+
+def test_deps_and_parse_that_succeed_let_the_run_go_on() -> None:
+    assert setup_failure(ok("deps")) is None
+
+
+def test_fresh_sources_let_the_run_go_on_in_every_mode() -> None:
+    sources = [source("source.shop.raw.orders", "pass")]
+
+    assert freshness_failure(ok("freshness"), "fail", sources) is None
+    assert freshness_failure(ok("freshness"), "warn", sources) is None
+
+
+def test_freshness_warn_goes_on_past_stale_and_unchecked_sources() -> None:
+    sources = [source("source.shop.raw.orders", "error"), source("source.shop.raw.products", "runtime error")]
+
+    assert freshness_failure(failed("freshness"), "warn", sources) is None
+    assert freshness_failure(raised("freshness", RuntimeError("x")), "warn", []) is None
+
+
+def test_freshness_fail_on_a_stale_source_is_exit_1_naming_it() -> None:
+    sources = [source("source.shop.raw.orders", "error"), source("source.shop.raw.customers", "pass")]
+
+    failure = freshness_failure(failed("freshness"), "fail", sources)
+
+    assert failure == Failure(EXIT_DBT_FAILED, "freshness: stale past error_after: source.shop.raw.orders")
+
+
+def test_freshness_fail_on_a_source_that_cannot_be_checked_is_exit_2_even_beside_a_stale_one() -> None:
+    sources = [source("source.shop.raw.orders", "error"), source("source.shop.raw.products", "runtime error")]
+
+    failure = freshness_failure(failed("freshness"), "fail", sources)
+
+    assert failure == Failure(EXIT_DBT_ERROR, "freshness: could not check source.shop.raw.products")
+
+
+def test_freshness_fail_that_raised_is_classified_like_any_step() -> None:
+    failure = freshness_failure(
+        raised("freshness", ProfileError("no profile"), config_error=True), "fail", []
+    )
+
+    assert failure == Failure(EXIT_CONFIG, "freshness: no profile")
+
+
+def test_the_command_reporting_failures_is_exit_1() -> None:
+    assert command_failure(failed("build")) == Failure(EXIT_DBT_FAILED, "build: dbt reported failures")
+
+
+def test_the_command_raising_is_exit_2_or_3() -> None:
+    assert command_failure(raised("run", OSError("disk full"))) == Failure(
+        EXIT_DBT_ERROR, "run: OSError: disk full"
+    )
+    assert command_failure(raised("run", ProfileError("bad"), config_error=True)) == Failure(
+        EXIT_CONFIG, "run: bad"
+    )
+
+
+def test_the_command_succeeding_is_no_failure() -> None:
+    assert command_failure(ok("seed")) is None
+
+
+@pytest.mark.parametrize(
+    ("docs", "exit_code", "follow"),
+    [
+        (True, EXIT_SUCCESS, True),
+        (True, EXIT_DBT_FAILED, True),
+        (True, EXIT_DBT_ERROR, False),
+        (True, EXIT_CONFIG, False),
+        (False, EXIT_SUCCESS, False),
+    ],
+)
+def test_docs_follow_a_command_that_ran_even_with_failures_but_not_one_that_could_not_run(
+    docs: bool, exit_code: int, follow: bool
+) -> None:
+    assert docs_follow(docs, exit_code) is follow
+
+
+def test_docs_generate_failing_is_exit_2() -> None:
+    assert docs_failure(ok("docs")) is None
+    assert docs_failure(failed("docs")) == Failure(EXIT_DBT_ERROR, "docs: dbt docs generate failed")
+    assert docs_failure(raised("docs", KeyError("catalog"))) == Failure(
+        EXIT_DBT_ERROR, "docs: KeyError: 'catalog'"
+    )
+
+
+def test_artifacts_that_cannot_be_stored_are_exit_4_and_the_artifacts_step_an_error() -> None:
+    failure = artifacts_failure("cannot write runs/r/summary.json")
+
+    assert failure == Failure(EXIT_ARTIFACTS, "artifacts: cannot write runs/r/summary.json")
+    assert artifacts_status(EXIT_ARTIFACTS) == "error"
+    # The step's status follows the run's outcome: an earlier failure keeps its exit code.
+    assert artifacts_status(EXIT_DBT_FAILED) == "success"
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (InvalidRunInput("select", "contains ';'"),
+         Failure(EXIT_CONFIG, "InvalidRunInput: select: contains ';'")),
+        (ConfigError("retryOf: run 'x' has no run_results.json"),
+         Failure(EXIT_CONFIG, "retryOf: run 'x' has no run_results.json")),
+        (CredentialsError("secret s could not be read"), Failure(EXIT_CONFIG, "secret s could not be read")),
+        (Stopped(STOPPED_BY_SIGTERM), Failure(EXIT_DBT_ERROR, STOPPED_BY_SIGTERM)),
+        (KeyboardInterrupt(), Failure(EXIT_DBT_ERROR, "stopped")),
+    ],
+)  # fmt: skip
+def test_errors_that_end_a_run_between_steps(error: BaseException, expected: Failure) -> None:
+    assert isinstance(error, RUN_ERRORS)
+    assert run_error_failure(error) == expected
+
+
+def test_the_watchdog_stopping_a_run_is_exit_2_naming_the_grace_period() -> None:
+    failure = stopped_by_watchdog(2.0)
+
+    assert failure == Failure(
+        EXIT_DBT_ERROR,
+        "stopped by SIGTERM (the task was stopped or timed out); dbt had not stopped 2 s later",
+    )
