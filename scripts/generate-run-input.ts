@@ -114,8 +114,22 @@ function replaceBetween(text: string, begin: string, end: string, body: string, 
   return text.slice(0, start + begin.length) + body + text.slice(stop);
 }
 
+/** JSON laid out two levels deep, one field or rule a line: short to read, easy to diff. */
+function shallowJson(value: Json, depth = 0): string {
+  if (depth >= 2 || value === null || typeof value !== 'object') return JSON.stringify(value);
+  const pad = '  '.repeat(depth + 1);
+  const close = '  '.repeat(depth);
+  if (Array.isArray(value)) {
+    return `[\n${value.map((item) => pad + shallowJson(item, depth + 1)).join(',\n')}\n${close}]`;
+  }
+  const entries = Object.entries(value).map(
+    ([key, item]) => `${pad}${JSON.stringify(key)}: ${shallowJson(item, depth + 1)}`,
+  );
+  return `{\n${entries.join(',\n')}\n${close}}`;
+}
+
 function pythonBlock(): string {
-  const json = JSON.stringify(pythonContract(), null, 2);
+  const json = shallowJson(pythonContract());
   if (json.includes('"""')) throw new Error('the contract cannot hold """ in a Python raw string');
   return `CONTRACT: dict[str, Any] = json.loads(r"""\n${json}\n""")\n`;
 }
