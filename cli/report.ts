@@ -3,7 +3,7 @@
 // docs page are. Plain text, no colour codes (it ends up in CI logs).
 import type { RunOutcome } from '../functions/shared/contracts.ts';
 
-/** The parts of summary.json (DESIGN.md) the report shows. */
+/** The parts of summary.json (docs/design.md) the report shows. */
 export interface SummaryForReport {
   counts?: Record<string, number>;
   nodes?: Array<{ uniqueId: string; status: string; message: string | null }>;

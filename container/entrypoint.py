@@ -1,5 +1,5 @@
 """serverless-dbt's container entrypoint: runs one dbt run as the container contract in
-DESIGN.md describes. The same file runs in the image and on a host
+docs/design.md describes. The same file runs in the image and on a host
 (`.venv/bin/python container/entrypoint.py`); everything it needs comes from the
 environment, so there are no arguments."""
 

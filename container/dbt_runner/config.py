@@ -1,4 +1,4 @@
-"""The container contract's environment (DESIGN.md, "The container contract"), read and
+"""The container contract's environment (docs/design.md, "The container contract"), read and
 checked once at start-up. A missing or malformed setting is exit 3, named."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The run's outcome: which exit code, with which error, for what the steps reported.
 
-Exit codes (DESIGN.md, "The container contract"): 0 success; 1 dbt reported failures;
+Exit codes (docs/design.md, "The container contract"): 0 success; 1 dbt reported failures;
 2 dbt could not run; 3 configuration or credentials missing; 4 dbt succeeded but the
 artifacts could not be stored. The first failure is the run's outcome.
 

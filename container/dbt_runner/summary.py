@@ -42,7 +42,7 @@ def _node_message(result: dict[str, Any]) -> str | None:
 
 
 def node_outcomes(run_results: dict[str, Any] | None) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Counts per status, and the nodes that did not succeed (DESIGN.md: `nodes`)."""
+    """Counts per status, and the nodes that did not succeed (docs/design.md, "summary.json": `nodes`)."""
     counts = dict.fromkeys(COUNTED_STATUSES, 0)
     nodes: list[dict[str, Any]] = []
     for result in (run_results or {}).get("results", []):

@@ -1,5 +1,5 @@
 /**
- * summary.json (DESIGN.md, "The container contract"), read without trusting it and cut to
+ * summary.json (docs/design.md, "summary.json"), read without trusting it and cut to
  * fit the state: Step Functions passes at most 256 KiB between states, and a run with
  * thousands of failing tests must still be judged, alerted and shown. No AWS SDK, no I/O.
  */
