@@ -16,7 +16,7 @@ import {
   packagedArtifacts,
   packageService,
   REPO_ROOT,
-} from '../cli/local/packaged.ts';
+} from '../tests/support/packaged.ts';
 
 const BUNDLE_LIMIT_BYTES = 700 * 1024;
 const IMPORT_RATIO_GOAL = 0.8;

@@ -21,12 +21,12 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageService, REPO_ROOT } from '../cli/local/packaged.ts';
 import {
   copySampleProject,
   type ProjectCopy,
   SAMPLE_PROJECT,
 } from '../tests/cli/local/projects.ts';
+import { packageService, REPO_ROOT } from '../tests/support/packaged.ts';
 
 const GOAL_RATIO = 1.15;
 const GOAL_SECONDS = 3;

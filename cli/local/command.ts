@@ -1,6 +1,7 @@
-// `serverless-dbt local`: the whole pipeline on this machine (DESIGN.md, "Local run"). The
+// `serverless-dbt local`: the whole pipeline on this machine (docs/design.md, "The local run"). The
 // state machine definition `serverless package` produces (cached) runs with
-// aws-local-stepfunctions; Prepare, Evaluate and Notify are the deployed handlers, in process;
+// aws-local-stepfunctions; Prepare, Evaluate and Notify are the deployed handlers, built in
+// process from their factories with a local stage's settings (never through process.env);
 // RunDbt is the container's entrypoint as a subprocess on DuckDB (run-dbt.ts); the overlap
 // lock is a file under the state folder (file-lock.ts); artifacts go to
 // `.serverless-dbt/runs/<run id>/` through file://. Slack gets the alert when SLACK_WEBHOOK_URL
@@ -9,7 +10,16 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { S3Client } from '@aws-sdk/client-s3';
+import { createEvaluate } from '../../functions/evaluate/evaluate-handler.ts';
+import { readEvaluateConfig } from '../../functions/evaluate/settings.ts';
+import { createNotify } from '../../functions/notify/notify-handler.ts';
+import { readNotifyConfig } from '../../functions/notify/settings.ts';
+import { createPrepare } from '../../functions/prepare/prepare-handler.ts';
+import { readPrepareConfig } from '../../functions/prepare/settings.ts';
+import type { Environment } from '../../functions/shared/config.ts';
 import type { Evaluation } from '../../functions/shared/contracts.ts';
+import { useLogLevel } from '../../functions/shared/logger.ts';
 import { UsageError } from '../errors.ts';
 import { formatReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
@@ -23,25 +33,14 @@ import {
 } from './execute.ts';
 import { fileLocks, releaseLockTask } from './file-lock.ts';
 import type { Definition } from './local-definition.ts';
+import { packageService, REPO_ROOT } from './package-cache.ts';
+import { localDbt } from './run-dbt.ts';
 import {
   fakeRef,
   lambdaFunctions,
-  packageService,
-  REPO_ROOT,
   stateMachineDefinition,
   stateMachineResource,
-} from './packaged.ts';
-import { localDbt } from './run-dbt.ts';
-
-const LEAKY_SETTINGS = [
-  'AWS_REGION',
-  'SLACK_WEBHOOK_SECRET_ARN',
-  'LOCK_KEY',
-  'ALLOW_OVERLAP',
-  'LOG_GROUP',
-  'LOG_STREAM_PREFIX',
-  'DOCS_URL',
-];
+} from './template-resolver.ts';
 
 const USAGE = `usage: serverless-dbt local [options]
 
@@ -69,6 +68,8 @@ export interface LocalRunOptions {
   stateDir: string;
   runId: string;
   webhookUrl?: string;
+  /** The DuckDB file; by default shop.duckdb in the state folder. */
+  duckdbPath?: string;
   verbose?: boolean;
   /** Where progress, dbt's log and the report go. */
   print: (line: string) => void;
@@ -83,27 +84,6 @@ export interface LocalRunResult {
   refusal: string | null;
   artifactsDir: string;
   docsPage: string | null;
-}
-
-type HandlerModules = {
-  prepare: typeof import('../../functions/prepare/handler.ts');
-  evaluate: typeof import('../../functions/evaluate/handler.ts');
-  notify: typeof import('../../functions/notify/handler.ts');
-  prepareSettings: typeof import('../../functions/prepare/settings.ts');
-  notifySettings: typeof import('../../functions/notify/settings.ts');
-};
-
-/** The handlers read their settings when their module loads, as in Lambda: set them first. */
-async function loadHandlers(environment: Record<string, string>): Promise<HandlerModules> {
-  Object.assign(process.env, environment);
-  const [prepare, evaluate, notify, prepareSettings, notifySettings] = await Promise.all([
-    import('../../functions/prepare/handler.ts'),
-    import('../../functions/evaluate/handler.ts'),
-    import('../../functions/notify/handler.ts'),
-    import('../../functions/prepare/settings.ts'),
-    import('../../functions/notify/settings.ts'),
-  ]);
-  return { prepare, evaluate, notify, prepareSettings, notifySettings };
 }
 
 export function newRunId(now = new Date()): string {
@@ -196,11 +176,10 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
   const deployed = (name: string) => functions.find((lambda) => lambda.name === name);
 
   const artifactsUri = `file://${options.stateDir}`;
-  // Settings of a deployed stage that may be in the user's shell must not steer a local run:
-  // AWS_REGION (Notify's console links: locally there is nothing to link to), the Slack
-  // secret (SLACK_WEBHOOK_URL is the local way), the lock's key, log group and docs link.
-  for (const name of LEAKY_SETTINGS) delete process.env[name];
-  const modules = await loadHandlers({
+  // The handlers' settings as a local stage's Lambdas would have them, and nothing else: the
+  // settings of a deployed stage that may be in the user's shell (AWS_REGION for the console
+  // links, the Slack secret, the lock's key, log group and docs link) never reach them.
+  const environment: Environment = {
     STAGE: 'local',
     ARTIFACTS_URI: artifactsUri,
     DEFAULT_TIMEOUT_SECONDS: deployed('prepare')?.fakeEnvironment.DEFAULT_TIMEOUT_SECONDS ?? '3600',
@@ -210,20 +189,25 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     NOTIFY_ON: 'success,failure',
     TASK_MEMORY_MIB: deployed('evaluate')?.fakeEnvironment.TASK_MEMORY_MIB ?? '2048',
     SLACK_ALLOW_LOCAL: 'true',
-    POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'SILENT',
-  });
+  };
+  useLogLevel(options.verbose ? 'INFO' : 'SILENT');
 
   let evaluation: Evaluation | null = null;
   let alertText: string | null = null;
-  const prepare = modules.prepare.createPrepareHandler(
-    modules.prepareSettings.readPrepareConfig(),
-    fileLocks(),
-  );
-  const notify = modules.notify.createNotifyHandler(
-    modules.notifySettings.readNotifyConfig(),
-    options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl },
-  );
-  const evaluateTask = lambdaTask('evaluate', modules.evaluate.handler);
+  const prepare = createPrepare({
+    config: readPrepareConfig(environment),
+    lockStore: fileLocks(),
+  });
+  // Local artifacts are file://: the S3 client is never called.
+  const evaluate = createEvaluate({
+    config: readEvaluateConfig(environment),
+    s3: new S3Client({}),
+  });
+  const notify = createNotify({
+    config: readNotifyConfig(environment),
+    ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
+  });
+  const evaluateTask = lambdaTask('evaluate', evaluate);
   const notifyTask = lambdaTask('notify', notify);
   const handlers: Record<string, LocalTask> = {
     prepare: lambdaTask('prepare', prepare),
@@ -246,7 +230,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       DBT_PROJECT_DIR: options.projectDir,
       DBT_PROFILES_DIR: options.profilesDir,
       DBT_TARGET: options.target,
-      DBT_DUCKDB_PATH: process.env.DBT_DUCKDB_PATH ?? join(options.stateDir, 'shop.duckdb'),
+      DBT_DUCKDB_PATH: options.duckdbPath ?? join(options.stateDir, 'shop.duckdb'),
       CREDENTIALS_SOURCE: 'env',
     },
     onLine: (line) => print(line),
@@ -323,6 +307,7 @@ export async function localCommand(args: string[]): Promise<number> {
     throw new UsageError(`${projectDir} is not a dbt project (no dbt_project.yml)`);
   }
   const print = (line: string) => process.stdout.write(`${line}\n`);
+  const { SLACK_WEBHOOK_URL: webhookUrl, DBT_DUCKDB_PATH: duckdbPath } = process.env;
   const result = await runLocal({
     input,
     projectDir,
@@ -331,7 +316,8 @@ export async function localCommand(args: string[]): Promise<number> {
     stage: values.stage ?? 'dev',
     stateDir: resolve(values['state-dir'] ?? join(REPO_ROOT, '.serverless-dbt')),
     runId: newRunId(),
-    ...(process.env.SLACK_WEBHOOK_URL ? { webhookUrl: process.env.SLACK_WEBHOOK_URL } : {}),
+    ...(webhookUrl ? { webhookUrl } : {}),
+    ...(duckdbPath === undefined ? {} : { duckdbPath }),
     verbose: values.verbose ?? false,
     print,
   });

@@ -11,8 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { LockStore } from '../../functions/prepare/handler.ts';
-import type { AcquireRequest } from '../../functions/prepare/lock.ts';
 import {
   epochSeconds,
   type LockHolder,
@@ -20,6 +18,7 @@ import {
   mayAcquire,
   RunAlreadyInProgress,
 } from '../../functions/prepare/lock-rules.ts';
+import type { AcquireRequest, LockStore } from '../../functions/prepare/lock-store.ts';
 
 const SAFE_KEY_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 

@@ -1,64 +1,10 @@
-/**
- * Evaluate: judges how the run ended (the .sync task, the error RunDbt's Catch caught, or the
- * error Prepare failed with) into a verdict, reads the run's summary.json when the dbt
- * container ran to an exit, and tells the state machine whether to make another attempt.
- * The decisions are in classify.ts, summary.ts and evaluate.ts; this file does the I/O.
- *
- * It does not throw on what ECS or Step Functions send; if it throws anyway (a bug, a Lambda
- * crash), the state machine's EvaluateFailed state stands in with INFRA_FAILED.
- */
+// Evaluate in Lambda (evaluate-handler.ts): its settings, read once per container so that a
+// bad one fails the first invocation, named; summary.json from S3.
 import { S3Client } from '@aws-sdk/client-s3';
-import middy from '@middy/core';
-import type { EvaluateEvent, Evaluation } from '../shared/contracts.ts';
-import { logExecutionName, logger } from '../shared/logger.ts';
-import { judge } from './classify.ts';
-import { buildEvaluation, runOf } from './evaluate.ts';
-import { artifactReader, loadSummary, type ReadText } from './read-summary.ts';
-import { type EvaluateConfig, readEvaluateConfig, settingsOf } from './settings.ts';
+import { createEvaluate } from './evaluate-handler.ts';
+import { readEvaluateConfig } from './settings.ts';
 
-export function createEvaluateHandler(
-  config: EvaluateConfig,
-  s3: S3Client,
-  read: ReadText = artifactReader(s3),
-) {
-  const settings = settingsOf(config);
-  return middy<EvaluateEvent, Evaluation>()
-    .use(logExecutionName())
-    .handler(async (received) => {
-      const event = eventOf(received);
-      const judgement = judge(event.state, settings);
-      const run = runOf(event);
-      const summary =
-        judgement.readSummary && typeof run?.artifactsUri === 'string'
-          ? await loadSummary(run.artifactsUri, { exitCode: judgement.exitCode }, read)
-          : null;
-      const evaluation = buildEvaluation(event, settings, judgement, summary);
-      logger.info('evaluated', {
-        verdict: evaluation.verdict,
-        exitCode: evaluation.exitCode,
-        stopCode: evaluation.stopCode,
-        attempt: evaluation.attempt,
-        retry: evaluation.retry,
-      });
-      return evaluation;
-    });
-}
-
-/** The event as the state machine sends it; anything else is judged as an empty state. */
-function eventOf(received: unknown): EvaluateEvent {
-  const fields =
-    typeof received === 'object' && received !== null
-      ? (received as Partial<EvaluateEvent>)
-      : ({} as Partial<EvaluateEvent>);
-  return {
-    state: typeof fields.state === 'object' && fields.state !== null ? fields.state : {},
-    executionName: typeof fields.executionName === 'string' ? fields.executionName : 'unknown',
-    executionInput: fields.executionInput,
-  };
-}
-
-// Read once per container: a bad setting fails the first invocation, named.
-const config = readEvaluateConfig();
-const s3 = new S3Client({});
-
-export const handler = createEvaluateHandler(config, s3);
+export const handler = createEvaluate({
+  config: readEvaluateConfig(process.env),
+  s3: new S3Client({}),
+});

@@ -3,7 +3,7 @@
  * No AWS SDK.
  */
 import * as z from 'zod';
-import { readConfig } from '../shared/config.ts';
+import { type Environment, readConfig } from '../shared/config.ts';
 import { MAX_ATTEMPTS } from '../shared/contracts.ts';
 import type { EvaluateSettings } from './classify.ts';
 
@@ -25,9 +25,7 @@ export type EvaluateConfig = z.infer<z.ZodObject<typeof shape>>;
  * Read and check the environment.
  * @throws ConfigurationError naming the setting at fault.
  */
-export function readEvaluateConfig(
-  environment: Record<string, string | undefined> = process.env,
-): EvaluateConfig {
+export function readEvaluateConfig(environment: Environment): EvaluateConfig {
   return readConfig(shape, environment);
 }
 

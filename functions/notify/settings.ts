@@ -3,7 +3,7 @@
  * No AWS SDK.
  */
 import * as z from 'zod';
-import { commaList, readConfig } from '../shared/config.ts';
+import { commaList, type Environment, readConfig } from '../shared/config.ts';
 
 export const NOTIFY_EVENTS = ['start', 'success', 'failure'] as const;
 export type NotifyOn = (typeof NOTIFY_EVENTS)[number];
@@ -38,8 +38,6 @@ export type NotifyConfig = z.infer<z.ZodObject<typeof shape>>;
  * Read and check the environment.
  * @throws ConfigurationError naming the setting at fault.
  */
-export function readNotifyConfig(
-  environment: Record<string, string | undefined> = process.env,
-): NotifyConfig {
+export function readNotifyConfig(environment: Environment): NotifyConfig {
   return readConfig(shape, environment);
 }

@@ -26,16 +26,7 @@ import {
   mayAcquire,
   RunAlreadyInProgress,
 } from './lock-rules.ts';
-
-export interface AcquireRequest {
-  table: string;
-  key: string;
-  /** The execution's name: what ReleaseLock compares with `$$.Execution.Name`. */
-  owner: string;
-  executionArn: string;
-  job: string;
-  timeoutSeconds: number;
-}
+import type { AcquireRequest, LockStore } from './lock-store.ts';
 
 // Free, lapsed, or already ours (Prepare retried after a Lambda timeout). A missing expiry
 // counts as lapsed so that a malformed item cannot block for good; see mayAcquire.
@@ -133,6 +124,11 @@ export async function acquire(
     refusedBy ?? { owner: 'unknown', expiresAt: Number.NaN },
   );
 }
+
+/** The lock in a DynamoDB table, as Prepare takes it in AWS. */
+export const dynamoDbLocks = (dynamodb: DynamoDBClient): LockStore => ({
+  acquire: (request, clock) => acquire(dynamodb, request, clock),
+});
 
 export async function currentHolder(
   client: DynamoDBClient,

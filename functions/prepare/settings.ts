@@ -3,7 +3,7 @@
  * and how they become one run's PrepareSettings. No AWS SDK.
  */
 import * as z from 'zod';
-import { ConfigurationError, commaList, readConfig } from '../shared/config.ts';
+import { ConfigurationError, commaList, type Environment, readConfig } from '../shared/config.ts';
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../shared/run-input.ts';
 import type { PrepareSettings } from './prepare.ts';
 
@@ -49,9 +49,7 @@ export type PrepareConfig = z.infer<z.ZodObject<typeof shape>>;
  * Read and check the environment.
  * @throws ConfigurationError naming the setting at fault.
  */
-export function readPrepareConfig(
-  environment: Record<string, string | undefined> = process.env,
-): PrepareConfig {
+export function readPrepareConfig(environment: Environment): PrepareConfig {
   const config = readConfig(shape, environment);
   if (!config.ALLOW_OVERLAP && config.LOCK_TABLE === undefined) {
     throw new ConfigurationError(

@@ -22,7 +22,7 @@ export type Verdict = (typeof VERDICTS)[number];
 
 /**
  * Attempts one execution makes: the first, and one more on on-demand Fargate after a
- * retryable infrastructure failure (DESIGN.md). Evaluate decides the retry from it and
+ * retryable infrastructure failure (docs/design.md). Evaluate decides the retry from it and
  * Prepare sizes the overlap lock's lifetime by it, so it is one constant, not a setting.
  */
 export const MAX_ATTEMPTS = 2;

@@ -30,11 +30,8 @@ const CLI = join(REPO_ROOT, 'cli', 'serverless-dbt.ts');
 const LOCK_KEY = 'serverless-dbt-dev-dbt-run';
 const ALERT_HEADER = '── the alert (set SLACK_WEBHOOK_URL to post it to Slack)';
 
-// runLocal sets the handlers' settings in process.env, as Lambda would, and deletes
-// AWS_REGION: the environment is put back as it was after this file.
-const savedEnvironment = { ...process.env };
 /** What a user's shell would give the command: no webhook, no DuckDB path of its own. */
-const childEnvironment: NodeJS.ProcessEnv = { ...savedEnvironment };
+const childEnvironment: NodeJS.ProcessEnv = { ...process.env };
 delete childEnvironment.SLACK_WEBHOOK_URL;
 delete childEnvironment.DBT_DUCKDB_PATH;
 
@@ -47,17 +44,11 @@ async function stateFolder(): Promise<string> {
 }
 
 beforeAll(async () => {
-  delete process.env.SLACK_WEBHOOK_URL;
-  delete process.env.DBT_DUCKDB_PATH;
   // Package once up front (cached afterwards), so that no test pays for it.
   await packageService({ stage: 'dev' });
 }, 600_000);
 
 afterAll(async () => {
-  for (const name of Object.keys(process.env)) {
-    if (!(name in savedEnvironment)) delete process.env[name];
-  }
-  Object.assign(process.env, savedEnvironment);
   await Promise.all(temporaryFolders.map((folder) => rm(folder, { recursive: true, force: true })));
 });
 
@@ -155,6 +146,8 @@ describe('serverless-dbt local on the sample project', () => {
       'Succeeded',
       'Succeeded done',
     ]);
+    // Without --verbose, none of the Lambdas' own log lines.
+    expect(run.stdout).not.toMatch(/^\{"level":/m);
     // dbt's own log, as the entrypoint streams it.
     expect(run.stdout).toMatch(/Running with dbt=1\./);
     expect(run.stdout).toContain('Completed successfully');
@@ -320,6 +313,44 @@ describe('serverless-dbt local and the overlap lock', () => {
     expect(enteredStates(result)).not.toContain('RunDbt');
     const holder = JSON.parse(await readFile(lockFile(table, LOCK_KEY), 'utf8'));
     expect(holder).toEqual(other);
+  });
+
+  test("a deployed stage's settings in the shell do not steer the run, and process.env is left as it was", async () => {
+    const state = await stateFolder();
+    await acquireFileLock(
+      {
+        table: join(state, 'locks'),
+        key: LOCK_KEY,
+        owner: 'another-run',
+        executionArn: `arn:aws:states:::execution:${LOCK_KEY}:another-run`,
+        job: 'nightly',
+        timeoutSeconds: 86_400,
+      },
+      () => new Date(),
+    );
+    const shell = {
+      AWS_REGION: 'eu-west-1',
+      LOCK_KEY: 'a-deployed-lock',
+      ALLOW_OVERLAP: 'true',
+      SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
+      LOG_GROUP: '/ecs/serverless-dbt-live',
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, shell);
+    try {
+      const before = { ...process.env };
+
+      const { result } = await runInProcess({}, { stateDir: state });
+
+      expect({ ...process.env }).toStrictEqual(before);
+      // The local lock key and no overlap: refused as the held lock says.
+      expect(result.evaluation?.verdict).toBe('SKIPPED_OVERLAP');
+      // No secret to read and no console to link to: the alert is printed, without links.
+      expect(result.alertText).toMatch(/skipped/i);
+      expect(result.alertText).not.toContain('console.aws.amazon.com');
+    } finally {
+      process.env = saved;
+    }
   });
 });
 

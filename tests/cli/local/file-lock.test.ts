@@ -8,8 +8,8 @@ import {
   releaseFileLock,
   releaseLockTask,
 } from '../../../cli/local/file-lock.ts';
-import type { AcquireRequest } from '../../../functions/prepare/lock.ts';
 import { RunAlreadyInProgress } from '../../../functions/prepare/lock-rules.ts';
+import type { AcquireRequest } from '../../../functions/prepare/lock-store.ts';
 
 const KEY = 'serverless-dbt-dev-dbt-run';
 const NOW = new Date('2026-11-24T05:00:00Z');

@@ -1,5 +1,5 @@
-// Evaluate end to end: the deployed handler, configured by its environment as serverless.yml
-// configures it, reading summary.json from S3 in a moto server, and from a file:// folder as
+// Evaluate end to end: the deployed handler (handler.ts wiring createEvaluate), configured by
+// its environment as serverless.yml configures it, reading summary.json from S3 in a moto server, and from a file:// folder as
 // local runs keep it. Nothing of AWS is mocked but its address.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import type { Context } from 'aws-lambda';
+import { createEvaluate } from '../../../functions/evaluate/evaluate-handler.ts';
 import { readEvaluateConfig } from '../../../functions/evaluate/settings.ts';
 import type { EvaluateEvent, Evaluation } from '../../../functions/shared/contracts.ts';
 import { logged } from '../../support/logged.ts';
@@ -38,7 +39,6 @@ let directory: string;
 // Imported once the environment is set, as the handler reads it when its module loads.
 type HandlerModule = typeof import('../../../functions/evaluate/handler.ts');
 let handler: HandlerModule['handler'];
-let createEvaluateHandler: HandlerModule['createEvaluateHandler'];
 const savedEnvironment = { ...process.env };
 
 beforeAll(async () => {
@@ -54,7 +54,7 @@ beforeAll(async () => {
   // As Lambda starts it: settings and the SDK's endpoint and credentials from the environment.
   Object.assign(process.env, moto.env, STAGE_ENVIRONMENT);
   const module = await import('../../../functions/evaluate/handler.ts');
-  ({ handler, createEvaluateHandler } = module);
+  ({ handler } = module);
 }, 60_000);
 
 afterAll(async () => {
@@ -124,6 +124,8 @@ describe('the Evaluate handler', () => {
       level: 'INFO',
       message: 'evaluated',
       executionName: run.runId,
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
+      cold_start: expect.any(Boolean),
       verdict: 'DBT_FAILED',
       exitCode: 1,
       stopCode: 'EssentialContainerExited',
@@ -181,6 +183,7 @@ describe('the Evaluate handler', () => {
       uri: `${run.artifactsUri}summary.json`,
       problem: expect.stringMatching(/^not JSON/),
       executionName: run.runId,
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
     });
     expect(lines[1]).toMatchObject({ level: 'INFO', message: 'evaluated' });
   });
@@ -220,7 +223,7 @@ describe('the Evaluate handler', () => {
 
   it('reads no summary when the task never ran, and asks for another attempt on a retryable failure', async () => {
     const read = jest.fn(async () => undefined);
-    const evaluate = createEvaluateHandler(readEvaluateConfig(STAGE_ENVIRONMENT), s3, read);
+    const evaluate = createEvaluate({ config: readEvaluateConfig(STAGE_ENVIRONMENT), s3, read });
     const run = runNamed('run-not-started');
     const { evaluation: started } = await evaluated(() =>
       evaluate(
@@ -253,7 +256,10 @@ describe('the Evaluate handler', () => {
   it('judges a run Prepare refused without touching S3', async () => {
     const untouched = new S3Client(moto.clientConfig);
     const send = jest.spyOn(untouched, 'send');
-    const evaluate = createEvaluateHandler(readEvaluateConfig(STAGE_ENVIRONMENT), untouched);
+    const evaluate = createEvaluate({
+      config: readEvaluateConfig(STAGE_ENVIRONMENT),
+      s3: untouched,
+    });
     const { evaluation } = await evaluated(() =>
       evaluate(
         {
@@ -290,7 +296,7 @@ describe('the Evaluate handler', () => {
 });
 
 describe('the Evaluate handler on a host (file:// artifacts)', () => {
-  const local = () => createEvaluateHandler(readEvaluateConfig(STAGE_ENVIRONMENT), s3);
+  const local = () => createEvaluate({ config: readEvaluateConfig(STAGE_ENVIRONMENT), s3 });
 
   async function runFolder(runId: string): Promise<string> {
     const folder = join(directory, 'runs', runId);

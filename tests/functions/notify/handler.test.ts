@@ -1,5 +1,5 @@
-// Notify end to end: the deployed handler, configured by its environment as serverless.yml
-// configures it, reading the webhook URL from Secrets Manager in a moto server and posting to
+// Notify end to end: the deployed handler (handler.ts wiring createNotify), configured by its
+// environment as serverless.yml configures it, reading the webhook URL from Secrets Manager in a moto server and posting to
 // a Slack stand-in on 127.0.0.1. Nothing is mocked but the addresses.
 import {
   CreateSecretCommand,
@@ -10,6 +10,7 @@ import {
 import { jest } from '@jest/globals';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
+import { createNotify } from '../../../functions/notify/notify-handler.ts';
 import { readNotifyConfig } from '../../../functions/notify/settings.ts';
 import type { NotifyEvent } from '../../../functions/shared/contracts.ts';
 import { logged } from '../../support/logged.ts';
@@ -30,7 +31,6 @@ let secretArn: string;
 // Imported once the environment is set, as the handler reads it when its module loads.
 type HandlerModule = typeof import('../../../functions/notify/handler.ts');
 let handler: HandlerModule['handler'];
-let createNotifyHandler: HandlerModule['createNotifyHandler'];
 const savedEnvironment = { ...process.env };
 let environment: Record<string, string>;
 
@@ -59,7 +59,7 @@ beforeAll(async () => {
   };
   Object.assign(process.env, moto.env, environment);
   const module = await import('../../../functions/notify/handler.ts');
-  ({ handler, createNotifyHandler } = module);
+  ({ handler } = module);
 }, 60_000);
 
 afterAll(async () => {
@@ -79,7 +79,8 @@ function notifier(
   cacheExpiryMs?: number,
 ): { invoke: (event: NotifyEvent) => Promise<unknown>; send: ReturnType<typeof spySends> } {
   const config = readNotifyConfig({ ...environment, ...settings });
-  const notify = createNotifyHandler(config, {
+  const notify = createNotify({
+    config,
     secretsManagerClientConfig: moto.clientConfig,
     sleep: noSleep,
     delivery: FAST,
@@ -109,6 +110,8 @@ describe('the Notify handler', () => {
       level: 'INFO',
       message: 'Slack notified',
       executionName: EXECUTION_NAME,
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
+      cold_start: expect.any(Boolean),
       event: 'finished',
       verdict: 'DBT_FAILED',
       status: 200,
@@ -240,10 +243,19 @@ describe('the Notify handler', () => {
 
   it('skips what NOTIFY_ON does not want, before reading the secret', async () => {
     const { invoke, send } = notifier({ NOTIFY_ON: 'failure' });
-    const { result: start } = await logged(() => invoke(started()));
+    const { result: start, lines } = await logged(() => invoke(started()));
     const { result: success } = await logged(() => invoke(SUCCEEDED));
     expect(start).toStrictEqual({ outcome: 'not-wanted', category: 'start' });
     expect(success).toStrictEqual({ outcome: 'not-wanted', category: 'success' });
+    // Logged by a middleware that answers before the handler, with the invocation's keys.
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      message: 'not notified: NOTIFY_ON does not include it',
+      category: 'start',
+      executionName: EXECUTION_NAME,
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
+    });
     expect(send).not.toHaveBeenCalled();
     expect(slack.requests).toHaveLength(0);
   });
@@ -252,7 +264,8 @@ describe('the Notify handler', () => {
     const send = spySends();
     const config = readNotifyConfig(environment);
     expect(config.SLACK_WEBHOOK_SECRET_ARN).toBe(secretArn);
-    const notify = createNotifyHandler(config, {
+    const notify = createNotify({
+      config,
       webhookUrl: `${slack.origin}/services/T/B/local`,
       sleep: noSleep,
       delivery: FAST,

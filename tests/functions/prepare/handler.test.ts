@@ -1,9 +1,11 @@
-// Prepare end to end: the deployed handler, configured by its environment as serverless.yml
-// configures it, against DynamoDB in a moto server. Nothing of AWS is mocked but its address.
+// Prepare end to end: the deployed handler (handler.ts wiring createPrepare), configured by its
+// environment as serverless.yml configures it, against DynamoDB in a moto server. Nothing of
+// AWS is mocked but its address.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { jest } from '@jest/globals';
 import type { Context } from 'aws-lambda';
-import { release } from '../../../functions/prepare/lock.ts';
+import { dynamoDbLocks, release } from '../../../functions/prepare/lock.ts';
+import { createPrepare } from '../../../functions/prepare/prepare-handler.ts';
 import { readPrepareConfig } from '../../../functions/prepare/settings.ts';
 import type { PreparedState } from '../../../functions/shared/contracts.ts';
 import { logged } from '../../support/logged.ts';
@@ -30,8 +32,6 @@ let dynamodb: DynamoDBClient;
 // Imported once the environment is set, as the handler reads it when its module loads.
 type HandlerModule = typeof import('../../../functions/prepare/handler.ts');
 let handler: HandlerModule['handler'];
-let createPrepareHandler: HandlerModule['createPrepareHandler'];
-let dynamoDbLocks: HandlerModule['dynamoDbLocks'];
 const savedEnvironment = { ...process.env };
 
 beforeAll(async () => {
@@ -42,7 +42,7 @@ beforeAll(async () => {
   // read when the module loads.
   Object.assign(process.env, moto.env, STAGE_ENVIRONMENT);
   const module = await import('../../../functions/prepare/handler.ts');
-  ({ handler, createPrepareHandler, dynamoDbLocks } = module);
+  ({ handler } = module);
 }, 60_000);
 
 afterAll(async () => {
@@ -89,6 +89,8 @@ describe('the Prepare handler', () => {
       level: 'INFO',
       message: 'prepared',
       executionName: GENERATED_NAME,
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
+      cold_start: expect.any(Boolean),
       job: 'manual',
       command: 'build',
       trigger: 'console',
@@ -112,6 +114,7 @@ describe('the Prepare handler', () => {
     expect(lines[0]).toMatchObject({
       level: 'WARN',
       executionName: 'run-second',
+      function_request_id: LAMBDA_CONTEXT.awsRequestId,
       holder: { owner: 'run-first' },
     });
     // ReleaseLock of the first execution (a conditional DeleteItem on owner).
@@ -162,7 +165,7 @@ describe('the Prepare handler', () => {
     const config = readPrepareConfig({ ...withoutTable, ALLOW_OVERLAP: 'true' });
     const untouched = new DynamoDBClient(moto.clientConfig);
     const send = jest.spyOn(untouched, 'send');
-    const overlapping = createPrepareHandler(config, dynamoDbLocks(untouched));
+    const overlapping = createPrepare({ config, lockStore: dynamoDbLocks(untouched) });
     const states = await Promise.all([
       overlapping(prepareEvent({}, 'run-side-1'), LAMBDA_CONTEXT),
       overlapping(prepareEvent({}, 'run-side-2'), LAMBDA_CONTEXT),

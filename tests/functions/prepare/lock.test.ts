@@ -4,12 +4,13 @@ import {
   ResourceNotFoundException,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { type AcquireRequest, acquire, release } from '../../../functions/prepare/lock.ts';
+import { acquire, release } from '../../../functions/prepare/lock.ts';
 import {
   epochSeconds,
   lockExpiresAt,
   RunAlreadyInProgress,
 } from '../../../functions/prepare/lock-rules.ts';
+import type { AcquireRequest } from '../../../functions/prepare/lock-store.ts';
 import { type Moto, startMoto } from '../../support/moto.ts';
 import { executionArnOf } from './events.ts';
 import { createLockTable, leaveLock, lockItem } from './lock-table.ts';
