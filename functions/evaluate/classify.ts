@@ -1,7 +1,8 @@
 /**
  * Evaluate's decisions, with no AWS SDK: from the state the machine hands over (the .sync
- * result, the error RunDbt's Catch caught, or the error Prepare failed with) to a verdict, a
- * one-sentence reason and a hint (DESIGN.md, "The state machine"; docs/verdicts.md).
+ * result, the error RunDbt's Catch caught, or the error Prepare failed with) to a verdict and
+ * the facts it rests on (docs/design.md, "Verdicts"; docs/verdicts.md). Each case's
+ * reason and hint are worded in reasons.ts.
  *
  * Nothing here throws on what ECS or Step Functions send: an unreadable task or cause is
  * itself a verdict (INFRA_FAILED, saying what could not be read).
@@ -32,6 +33,11 @@ import type {
   Verdict,
 } from '../shared/contracts.ts';
 import { parseJson, readTask, type TaskContainer, taskFromCause, taskIdOf } from './ecs-task.ts';
+import * as reasons from './reasons.ts';
+import { cut, type Wording } from './reasons.ts';
+
+// evaluate.ts words its own reasons with these.
+export { cut, QUOTE_CHARS } from './reasons.ts';
 
 export interface EvaluateSettings {
   /** The task definition's container that runs dbt; only its exit code counts. */
@@ -58,27 +64,8 @@ export interface Judgement {
   readSummary: boolean;
 }
 
-/** How much of a stopped reason or an error message a reason quotes. */
-export const QUOTE_CHARS = 300;
 /** How much of the stopped reason the evaluation keeps. */
 export const STOPPED_REASON_CHARS = 1000;
-
-/** The text, whitespace collapsed and control characters removed, cut to `max` characters. */
-export function cut(text: string, max: number): string {
-  const printable = Array.from(text, (ch) => {
-    const code = ch.codePointAt(0) ?? 0;
-    return code < 0x20 || code === 0x7f ? ' ' : ch;
-  }).join('');
-  const clean = printable.replace(/\s+/g, ' ').trim();
-  const chars = Array.from(clean);
-  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('')}…`;
-}
-
-/** `text` as the end of a sentence: quoted, cut, with exactly one full stop. */
-function quote(text: string): string {
-  const quoted = cut(text, QUOTE_CHARS);
-  return /[.!?…]$/.test(quoted) ? quoted : `${quoted}.`;
-}
 
 // --- the texts ECS and Step Functions use ---------------------------------------------------
 
@@ -103,32 +90,17 @@ const INVALID_RE =
 const SERVICE_RE =
   /ServerException|ServiceUnavailable|InternalFailure|InternalError|InternalServerError|Status Code: 5\d\d|ServiceException/i;
 
-/** The dbt runner's exit codes (DESIGN.md, "The container contract"). */
-const EXIT_VERDICTS: Record<number, { verdict: Verdict; reason: string; hint: string | null }> = {
-  0: { verdict: 'SUCCEEDED', reason: 'dbt finished successfully (exit 0).', hint: null },
-  1: {
-    verdict: 'DBT_FAILED',
-    reason:
-      'dbt reported failures (exit 1): a model error, a failing test or, with freshness fail, a stale source.',
-    hint: "Open the run's summary.json and dbt.log to see which nodes failed; after fixing them, rerun only those with command retry and retryOf set to this run's id.",
-  },
-  2: {
-    verdict: 'DBT_ERROR',
-    reason:
-      'dbt could not run (exit 2): the project did not parse or compile, or the warehouse connection failed.',
-    hint: "Read the error at the end of the run's dbt.log; `serverless-dbt local` reproduces compile errors on a laptop.",
-  },
-  3: {
-    verdict: 'CONFIG_ERROR',
-    reason: "The dbt container's configuration or credentials are missing or invalid (exit 3).",
-    hint: "Check the task definition's environment and secrets (CREDENTIALS_SOURCE and the warehouse secret); the task's log names the setting.",
-  },
-  4: {
-    verdict: 'ARTIFACTS_LOST',
-    reason: "dbt ran, but the run's artifacts could not be stored (exit 4).",
-    hint: 'Check that the artifacts bucket exists and that the task role may write to it; the warehouse was updated as dbt reported.',
-  },
+/** The dbt runner's exit codes (docs/design.md, "The container contract"). */
+const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
+  0: 'SUCCEEDED',
+  1: 'DBT_FAILED',
+  2: 'DBT_ERROR',
+  3: 'CONFIG_ERROR',
+  4: 'ARTIFACTS_LOST',
 };
+
+const isDbtExitCode = (exitCode: number): exitCode is keyof typeof DBT_EXIT_VERDICTS =>
+  Object.hasOwn(DBT_EXIT_VERDICTS, exitCode);
 
 // --- judgements -----------------------------------------------------------------------------
 
@@ -142,13 +114,8 @@ const NO_FACTS: Facts = {
   readSummary: false,
 };
 
-function verdict(
-  facts: Facts,
-  verdictName: Verdict,
-  reason: string,
-  hint: string | null,
-): Judgement {
-  return { verdict: verdictName, reason, hint, ...facts };
+function judged(facts: Facts, verdict: Verdict, wording: Wording): Judgement {
+  return { verdict, reason: wording.reason, hint: wording.hint, ...facts };
 }
 
 /** Judges the state Evaluate receives (RunState in functions/shared/contracts.ts). */
@@ -157,14 +124,7 @@ export function judge(state: unknown, settings: EvaluateSettings): Judgement {
   const run = isRecord(fields.run) ? fields.run : undefined;
   if (fields.task !== undefined && fields.task !== null) {
     const task = readTask(fields.task);
-    if (task === undefined) {
-      return verdict(
-        NO_FACTS,
-        'INFRA_FAILED',
-        'The ECS task that RunDbt returned could not be read, so the run cannot be judged.',
-        "Look at the RunDbt step's output in the execution history and at the task's log.",
-      );
-    }
+    if (task === undefined) return judged(NO_FACTS, 'INFRA_FAILED', reasons.taskUnreadable());
     return judgeTask(task, settings);
   }
   if (isRecord(fields.taskError)) return judgeCaughtError(fields.taskError, settings, run);
@@ -174,12 +134,7 @@ export function judge(state: unknown, settings: EvaluateSettings): Judgement {
       Cause: stringOrUndefined(fields.Cause),
     });
   }
-  return verdict(
-    NO_FACTS,
-    'INFRA_FAILED',
-    'Evaluate received neither a task nor an error, so the run cannot be judged.',
-    'Look at the execution history: the state before Evaluate did not produce what it should.',
-  );
+  return judged(NO_FACTS, 'INFRA_FAILED', reasons.nothingToJudge());
 }
 
 /** Judges a stopped ECS task (the .sync result, or the task in a States.TaskFailed cause). */
@@ -196,51 +151,29 @@ export function judgeTask(task: TaskResult, settings: EvaluateSettings): Judgeme
     taskId: taskIdOf(task),
     readSummary: exitCode !== null,
   };
-  const because = stoppedReason ? `: ${quote(stoppedReason)}` : '.';
 
   if (stopCode === 'UserInitiated') {
-    return verdict(
-      facts,
-      'CANCELLED',
-      `The task was stopped by a person or a script (UserInitiated)${because}`,
-      'If nobody meant to stop it, look for the StopTask call in CloudTrail; start the run again when ready.',
-    );
+    return judged(facts, 'CANCELLED', reasons.cancelled(stoppedReason));
   }
 
   const outOfMemory = [dbt?.Reason, task.StoppedReason].find(
     (text) => text !== undefined && OUT_OF_MEMORY_RE.test(text),
   );
   if (outOfMemory !== undefined) {
-    return verdict(
+    return judged(
       facts,
       'OUT_OF_MEMORY',
-      `The dbt container ran out of memory${exitCode === null ? '' : ` (exit ${exitCode})`}: ${quote(outOfMemory)}`,
-      `Raise the task memory (now ${settings.taskMemoryMiB} MiB) in the stage's settings, or lower the dbt profile's threads so fewer models build at once.`,
+      reasons.outOfMemory(exitCode, outOfMemory, settings.taskMemoryMiB),
     );
   }
 
   switch (stopCode) {
     case 'SpotInterruption':
-      return verdict(
-        facts,
-        'INFRA_RETRYABLE',
-        `Fargate Spot reclaimed the task (SpotInterruption) before dbt finished${because}`,
-        'If Spot interruptions are frequent, turn FARGATE_SPOT off for this stage.',
-      );
+      return judged(facts, 'INFRA_RETRYABLE', reasons.spotInterruption(stoppedReason));
     case 'TerminationNotice':
-      return verdict(
-        facts,
-        'INFRA_RETRYABLE',
-        `AWS retired the task's host (TerminationNotice) before dbt finished${because}`,
-        'Nothing to fix: AWS retires hosts for maintenance.',
-      );
+      return judged(facts, 'INFRA_RETRYABLE', reasons.terminationNotice(stoppedReason));
     case 'ServiceSchedulerInitiated':
-      return verdict(
-        facts,
-        'INFRA_RETRYABLE',
-        `ECS stopped the task itself (ServiceSchedulerInitiated)${because}`,
-        'Usually Fargate maintenance; if it repeats, check the AWS Health Dashboard.',
-      );
+      return judged(facts, 'INFRA_RETRYABLE', reasons.stoppedByEcs(stoppedReason));
     default:
       break;
   }
@@ -252,111 +185,41 @@ export function judgeTask(task: TaskResult, settings: EvaluateSettings): Judgeme
     stopCode === 'TaskFailedToStart' ||
     (exitCode === null && START_FAILURE_RE.test(startTexts))
   ) {
-    return judgeStartFailure(facts, startTexts);
+    return judged(facts, ...judgeStartFailure(startTexts));
   }
 
   if (stopCode === null || stopCode === 'EssentialContainerExited') {
     return judgeExit(facts, dbt, containers, settings);
   }
 
-  return verdict(
-    facts,
-    'INFRA_FAILED',
-    `ECS stopped the task with stop code ${cut(stopCode, 80)}, which serverless-dbt does not know${because}`,
-    "Look at the task's stopped reason and log; ECS may have added a stop code since this was written.",
-  );
+  return judged(facts, 'INFRA_FAILED', reasons.unknownStopCode(stopCode, stoppedReason));
 }
 
-function judgeStartFailure(facts: Facts, texts: string): Judgement {
-  const said = texts === '' ? 'ECS gave no reason.' : quote(texts);
+/** Whether another attempt can help a task that did not start, by what ECS said. */
+function judgeStartFailure(texts: string): [Verdict, Wording] {
   if (/CannotPullContainerError/i.test(texts)) {
-    if (NOT_FOUND_RE.test(texts)) {
-      return verdict(
-        facts,
-        'INFRA_FAILED',
-        `The task could not start because its image was not found: ${said}`,
-        "Push the image (the deploy pipeline builds it) and check the tag in the task definition; ECR's lifecycle policy may have expired it.",
-      );
-    }
-    if (DENIED_RE.test(texts)) {
-      return verdict(
-        facts,
-        'INFRA_FAILED',
-        `The task could not start because pulling its image was refused: ${said}`,
-        "Check that the task's execution role may read the image (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer).",
-      );
-    }
+    if (NOT_FOUND_RE.test(texts)) return ['INFRA_FAILED', reasons.imageNotFound(texts)];
+    if (DENIED_RE.test(texts)) return ['INFRA_FAILED', reasons.imagePullRefused(texts)];
     if (RATE_RE.test(texts) || NETWORK_RE.test(texts)) {
-      return verdict(
-        facts,
-        'INFRA_RETRYABLE',
-        `The task could not pull its image for now (rate limit or network): ${said}`,
-        "If it repeats, check that the subnets reach ECR (NAT gateway or VPC endpoints) and the registry's pull rate limits.",
-      );
+      return ['INFRA_RETRYABLE', reasons.imagePullUnavailable(texts)];
     }
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The task could not pull its image: ${said}`,
-      "Check the image in the task definition and that the task's execution role may pull it.",
-    );
+    return ['INFRA_FAILED', reasons.imagePullFailed(texts)];
   }
   if (/ResourceInitializationError/i.test(texts)) {
     const refused = REFUSED_RE.test(texts);
     const secret = SECRET_RE.test(texts);
-    if (refused && secret) {
-      return verdict(
-        facts,
-        'INFRA_FAILED',
-        `The task could not start because a secret could not be read: ${said}`,
-        "Check the secret ARNs in the task definition and that the task's execution role may read them (secretsmanager:GetSecretValue, and kms:Decrypt for a customer key).",
-      );
-    }
-    if (refused) {
-      return verdict(
-        facts,
-        'INFRA_FAILED',
-        `The task could not start because AWS refused one of its resources: ${said}`,
-        "Check the task's execution role: it must be allowed to pull the image, read the secrets and write to the log group.",
-      );
-    }
+    if (refused && secret) return ['INFRA_FAILED', reasons.secretRefused(texts)];
+    if (refused) return ['INFRA_FAILED', reasons.resourceRefused(texts)];
     if (NETWORK_RE.test(texts) || RATE_RE.test(texts)) {
-      return verdict(
-        facts,
-        'INFRA_RETRYABLE',
-        `The task could not reach AWS to start (network): ${said}`,
-        'If it repeats, check that the subnets reach Secrets Manager and ECR (NAT gateway, VPC endpoints or a public IP).',
-      );
+      return ['INFRA_RETRYABLE', reasons.awsUnreachable(texts)];
     }
-    if (secret) {
-      return verdict(
-        facts,
-        'INFRA_FAILED',
-        `The task could not start because its secrets could not be loaded: ${said}`,
-        "Check the secret ARNs in the task definition and the task's execution role.",
-      );
-    }
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The task could not initialise its resources: ${said}`,
-      "Read the stopped reason; the task definition's execution role, secrets or log configuration is the usual cause.",
-    );
+    if (secret) return ['INFRA_FAILED', reasons.secretsNotLoaded(texts)];
+    return ['INFRA_FAILED', reasons.resourcesNotInitialised(texts)];
   }
   if (ENI_RE.test(texts) || CAPACITY_RE.test(texts)) {
-    return verdict(
-      facts,
-      'INFRA_RETRYABLE',
-      `The task could not start because its network interface or capacity was not ready in time: ${said}`,
-      'If it repeats, check the free IP addresses in the subnets.',
-    );
+    return ['INFRA_RETRYABLE', reasons.networkNotReady(texts)];
   }
-  return verdict(
-    facts,
-    'INFRA_FAILED',
-    `The task failed to start: ${said}`,
-    "Read the stopped reason in the ECS console and the task definition's settings.",
-  );
+  return ['INFRA_FAILED', reasons.startFailed(texts)];
 }
 
 function judgeExit(
@@ -366,51 +229,22 @@ function judgeExit(
   settings: EvaluateSettings,
 ): Judgement {
   if (dbt === undefined) {
-    const names = containers.map((container) => container.Name ?? '?').join(', ');
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The task has no container named ${settings.containerName} (${names === '' ? 'it lists none' : `it has ${cut(names, 200)}`}), so dbt's exit code is unknown.`,
-      "Set DBT_CONTAINER_NAME to the name of the task definition's dbt container.",
-    );
+    const names = containers.map((container) => container.Name);
+    return judged(facts, 'INFRA_FAILED', reasons.noDbtContainer(settings.containerName, names));
   }
   const { exitCode } = facts;
-  const containerSaid = dbt.Reason ? `: ${quote(dbt.Reason)}` : '.';
-  if (exitCode === null) {
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The dbt container reported no exit code, so the run cannot count as a success${containerSaid}`,
-      "Look at the task's stopped reason and its log in CloudWatch.",
-    );
+  if (exitCode === null) return judged(facts, 'INFRA_FAILED', reasons.noExitCode(dbt.Reason));
+  if (isDbtExitCode(exitCode)) {
+    return judged(facts, DBT_EXIT_VERDICTS[exitCode], reasons.DBT_EXITS[exitCode]);
   }
-  const known = EXIT_VERDICTS[exitCode];
-  if (known !== undefined) return verdict(facts, known.verdict, known.reason, known.hint);
   if (exitCode === 137) {
     // SIGKILL with no out-of-memory report: something killed dbt hard (a StopTask past its
     // grace period, an essential sidecar's exit taking the task down). Not a Spot event, which
     // carries its own stop code, so another attempt has no reason to fare better.
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The dbt container was killed (exit 137, SIGKILL) with no out-of-memory report${containerSaid}`,
-      `Look at the task's other containers and stopped reason; if its memory graph reached the limit, raise the task memory (now ${settings.taskMemoryMiB} MiB).`,
-    );
+    return judged(facts, 'INFRA_FAILED', reasons.killed(dbt.Reason, settings.taskMemoryMiB));
   }
-  if (exitCode === 143) {
-    return verdict(
-      facts,
-      'INFRA_FAILED',
-      `The dbt container was stopped by SIGTERM (exit 143) before it finished${containerSaid}`,
-      "Look at the task's other containers and stopped reason: an essential sidecar that exits stops the whole task.",
-    );
-  }
-  return verdict(
-    facts,
-    'INFRA_FAILED',
-    `The dbt container exited with code ${exitCode}, which the dbt runner never uses${containerSaid}`,
-    "Read the task's log: the container's entrypoint itself may have crashed.",
-  );
+  if (exitCode === 143) return judged(facts, 'INFRA_FAILED', reasons.terminated(dbt.Reason));
+  return judged(facts, 'INFRA_FAILED', reasons.unknownExitCode(exitCode, dbt.Reason));
 }
 
 /** Judges the error RunDbt's Catch put under `taskError`. */
@@ -424,132 +258,57 @@ export function judgeCaughtError(
 
   if (name === 'States.Timeout') {
     const limit = typeof run?.timeoutSeconds === 'number' ? run.timeoutSeconds : undefined;
-    return verdict(
-      NO_FACTS,
-      'TIMED_OUT',
-      limit === undefined
-        ? 'The run exceeded its time limit and Step Functions stopped the task.'
-        : `The run exceeded its time limit of ${limit} s and Step Functions stopped the task.`,
-      `Raise timeoutSeconds${limit === undefined ? '' : ` (now ${limit} s)`} in the run input or the stage's default, or select fewer models per run.`,
-    );
+    return judged(NO_FACTS, 'TIMED_OUT', reasons.timedOut(limit));
   }
 
   const task = taskFromCause(cause);
   if (task !== undefined) return judgeTask(task, settings);
 
   const message = causeMessage(cause);
-  const label = name === '' ? 'an unnamed error' : cut(name, 100);
   if (message === undefined && name.startsWith('ECS.')) {
     // The error's name alone still tells throttling (ECS.ThrottlingException) from a refusal.
-    return judgeEcsApiError(label, name, "the error's cause could not be read.");
+    return judged(NO_FACTS, ...judgeEcsApiError(name, name, undefined));
   }
   if (message === undefined) {
-    return verdict(
-      NO_FACTS,
-      'INFRA_FAILED',
-      `RunDbt failed with ${label}, and the error's cause could not be read.`,
-      'Look at the RunDbt step in the execution history.',
-    );
+    return judged(NO_FACTS, 'INFRA_FAILED', reasons.runDbtCauseUnreadable(name));
   }
-  const said = quote(message);
-
   if (name === 'States.Permissions') {
-    return verdict(
-      NO_FACTS,
-      'INFRA_FAILED',
-      `The state machine may not run the task (States.Permissions): ${said}`,
-      "Check the state machine's role: ecs:RunTask, ecs:StopTask, ecs:DescribeTasks, events:PutRule and iam:PassRole for the task's roles.",
-    );
+    return judged(NO_FACTS, 'INFRA_FAILED', reasons.notPermitted(message));
   }
   if (name.startsWith('ECS.') || name === 'States.TaskFailed') {
-    return judgeEcsApiError(label, `${name} ${message}`, said);
+    return judged(NO_FACTS, ...judgeEcsApiError(name, `${name} ${message}`, message));
   }
-  return verdict(
-    NO_FACTS,
-    'INFRA_FAILED',
-    `RunDbt failed with ${label}: ${said}`,
-    'Look at the RunDbt step in the execution history.',
-  );
+  return judged(NO_FACTS, 'INFRA_FAILED', reasons.runDbtFailed(name, message));
 }
 
-/** An ECS API error (plain text): whether it is worth another attempt. */
-function judgeEcsApiError(label: string, text: string, said: string): Judgement {
-  if (DENIED_RE.test(text)) {
-    return verdict(
-      NO_FACTS,
-      'INFRA_FAILED',
-      `ECS refused to start the task (${label}): ${said}`,
-      "Check the state machine's role (ecs:RunTask, iam:PassRole for the task's roles).",
-    );
-  }
+/** An ECS API error, by its name and message (`text`): whether it is worth another attempt. */
+function judgeEcsApiError(
+  name: string,
+  text: string,
+  message: string | undefined,
+): [Verdict, Wording] {
+  if (DENIED_RE.test(text)) return ['INFRA_FAILED', reasons.ecsRefused(name, message)];
   if (RATE_RE.test(text) || CAPACITY_RE.test(text)) {
-    return verdict(
-      NO_FACTS,
-      'INFRA_RETRYABLE',
-      `ECS could not start the task for now (${label}, throttling or capacity): ${said}`,
-      "The state machine already retried with backoff; if it repeats, check the account's Fargate quotas.",
-    );
+    return ['INFRA_RETRYABLE', reasons.ecsUnavailable(name, message)];
   }
-  if (INVALID_RE.test(text)) {
-    return verdict(
-      NO_FACTS,
-      'INFRA_FAILED',
-      `ECS rejected the task's parameters (${label}): ${said}`,
-      "Check the cluster, task definition, subnets and security groups in the stage's settings, then deploy again.",
-    );
-  }
-  if (SERVICE_RE.test(text)) {
-    return verdict(
-      NO_FACTS,
-      'INFRA_RETRYABLE',
-      `ECS had a service error (${label}): ${said}`,
-      'If it repeats, check the AWS Health Dashboard.',
-    );
-  }
-  return verdict(
-    NO_FACTS,
-    'INFRA_FAILED',
-    `RunDbt failed with ${label}: ${said}`,
-    'Look at the RunDbt step in the execution history.',
-  );
+  if (INVALID_RE.test(text)) return ['INFRA_FAILED', reasons.ecsRejected(name, message)];
+  if (SERVICE_RE.test(text)) return ['INFRA_RETRYABLE', reasons.ecsServiceError(name, message)];
+  return ['INFRA_FAILED', reasons.runDbtFailed(name, message)];
 }
 
 /** Judges the error Prepare failed with (the state is then just `{ Error, Cause }`). */
 export function judgePrepareFailure(error: Partial<CaughtError>): Judgement {
   const name = typeof error.Error === 'string' ? error.Error : '';
   const message = causeMessage(stringOrUndefined(error.Cause));
-  const details = message === undefined ? 'Prepare gave no details.' : quote(message);
   switch (name) {
     case 'InvalidRunInput':
-      return verdict(
-        NO_FACTS,
-        'INVALID_INPUT',
-        `The run input is invalid: ${details}`,
-        'Fix the field named in the reason; docs/run-input.md lists every field and its limits.',
-      );
+      return judged(NO_FACTS, 'INVALID_INPUT', reasons.invalidInput(message));
     case 'RunAlreadyInProgress':
-      return verdict(
-        NO_FACTS,
-        'SKIPPED_OVERLAP',
-        `Another run of this state machine is still in progress, so this one did not start: ${details}`,
-        'Nothing to fix for this run; if runs keep overlapping, schedule the job less often or make it faster.',
-      );
+      return judged(NO_FACTS, 'SKIPPED_OVERLAP', reasons.overlapping(message));
     case 'ConfigurationError':
-      return verdict(
-        NO_FACTS,
-        'CONFIG_ERROR',
-        `Prepare is misconfigured, so no task was started: ${details}`,
-        "Fix the setting named in the reason (the stage's params in serverless.yml, or the execution's name) and deploy or start again.",
-      );
+      return judged(NO_FACTS, 'CONFIG_ERROR', reasons.prepareMisconfigured(message));
     default:
-      return verdict(
-        NO_FACTS,
-        'INFRA_FAILED',
-        `Prepare failed with ${name === '' ? 'an unnamed error' : cut(name, 100)}, so no task was started: ${
-          message === undefined ? "the error's cause could not be read." : quote(message)
-        }`,
-        "Look at the Prepare function's log for this execution; the run can be started again as it is.",
-      );
+      return judged(NO_FACTS, 'INFRA_FAILED', reasons.prepareFailed(name, message));
   }
 }
 

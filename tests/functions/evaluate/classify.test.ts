@@ -1,6 +1,6 @@
 // Evaluate's classifier over every way a run can end, with tasks and errors of the shapes
 // Step Functions really hands over (tasks.ts).
-import { causeMessage, cut, judge } from '../../../functions/evaluate/classify.ts';
+import { causeMessage, judge } from '../../../functions/evaluate/classify.ts';
 import { buildEvaluation } from '../../../functions/evaluate/evaluate.ts';
 import type { Evaluation, RunState, Verdict } from '../../../functions/shared/contracts.ts';
 import {
@@ -734,13 +734,5 @@ describe('causeMessage', () => {
     ['nothing for JSON cut short', '{"errorMessage":"it bro', undefined],
   ])('reads %s', (_name, cause, expected) => {
     expect(causeMessage(cause)).toBe(expected);
-  });
-});
-
-describe('cut', () => {
-  it('removes control characters, collapses whitespace and ends a cut text with …', () => {
-    expect(cut('a\u0000b\n\n c', 10)).toBe('a b c');
-    expect(cut('abcdefghij', 5)).toBe('abcd…');
-    expect(cut('😀'.repeat(10), 3)).toBe('😀😀…');
   });
 });

@@ -1,0 +1,282 @@
+/**
+ * The words of Evaluate's judgements: for each case classify.ts tells apart, the one-sentence
+ * reason and the hint that the run's outcome, its alerts, the CLI and Airflow show
+ * (docs/verdicts.md). Which case applies, and its verdict, is decided in classify.ts; nothing
+ * here decides, so the wording can change without touching a rule.
+ *
+ * A reason is one line that ends in exactly one full stop, of a size an alert can show: a text
+ * from ECS, Step Functions or Prepare is quoted cut to QUOTE_CHARS.
+ */
+
+/** What a judgement says: a reason, and a hint when there is something to do. */
+export interface Wording {
+  reason: string;
+  hint: string | null;
+}
+
+/** How much of a stopped reason or an error message a reason quotes. */
+export const QUOTE_CHARS = 300;
+
+/** The text, whitespace collapsed and control characters removed, cut to `max` characters. */
+export function cut(text: string, max: number): string {
+  const printable = Array.from(text, (ch) => {
+    const code = ch.codePointAt(0) ?? 0;
+    return code < 0x20 || code === 0x7f ? ' ' : ch;
+  }).join('');
+  const clean = printable.replace(/\s+/g, ' ').trim();
+  const chars = Array.from(clean);
+  return chars.length <= max ? clean : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** `text` as the end of a sentence: quoted, cut, with exactly one full stop. */
+function quote(text: string): string {
+  const quoted = cut(text, QUOTE_CHARS);
+  return /[.!?…]$/.test(quoted) ? quoted : `${quoted}.`;
+}
+
+/** The end of a sentence that cites what ECS said, when it said anything. */
+const citing = (said: string | null | undefined): string => (said ? `: ${quote(said)}` : '.');
+
+/** ECS's reasons for a task that did not start, or that it gave none. */
+const startTexts = (texts: string): string => (texts === '' ? 'ECS gave no reason.' : quote(texts));
+
+/** An error's message, or that its cause could not be read. */
+const errorDetails = (message: string | undefined): string =>
+  message === undefined ? "the error's cause could not be read." : quote(message);
+
+/** Prepare's message, or that it gave none. */
+const prepareDetails = (message: string | undefined): string =>
+  message === undefined ? 'Prepare gave no details.' : quote(message);
+
+const errorLabel = (name: string): string => (name === '' ? 'an unnamed error' : cut(name, 100));
+
+// --- nothing to judge -----------------------------------------------------------------------
+
+export const taskUnreadable = (): Wording => ({
+  reason: 'The ECS task that RunDbt returned could not be read, so the run cannot be judged.',
+  hint: "Look at the RunDbt step's output in the execution history and at the task's log.",
+});
+
+export const nothingToJudge = (): Wording => ({
+  reason: 'Evaluate received neither a task nor an error, so the run cannot be judged.',
+  hint: 'Look at the execution history: the state before Evaluate did not produce what it should.',
+});
+
+// --- a stopped task -------------------------------------------------------------------------
+
+export const cancelled = (stoppedReason: string | null): Wording => ({
+  reason: `The task was stopped by a person or a script (UserInitiated)${citing(stoppedReason)}`,
+  hint: 'If nobody meant to stop it, look for the StopTask call in CloudTrail; start the run again when ready.',
+});
+
+export const outOfMemory = (
+  exitCode: number | null,
+  report: string,
+  taskMemoryMiB: number,
+): Wording => ({
+  reason: `The dbt container ran out of memory${exitCode === null ? '' : ` (exit ${exitCode})`}: ${quote(report)}`,
+  hint: `Raise the task memory (now ${taskMemoryMiB} MiB) in the stage's settings, or lower the dbt profile's threads so fewer models build at once.`,
+});
+
+export const spotInterruption = (stoppedReason: string | null): Wording => ({
+  reason: `Fargate Spot reclaimed the task (SpotInterruption) before dbt finished${citing(stoppedReason)}`,
+  hint: 'If Spot interruptions are frequent, turn FARGATE_SPOT off for this stage.',
+});
+
+export const terminationNotice = (stoppedReason: string | null): Wording => ({
+  reason: `AWS retired the task's host (TerminationNotice) before dbt finished${citing(stoppedReason)}`,
+  hint: 'Nothing to fix: AWS retires hosts for maintenance.',
+});
+
+export const stoppedByEcs = (stoppedReason: string | null): Wording => ({
+  reason: `ECS stopped the task itself (ServiceSchedulerInitiated)${citing(stoppedReason)}`,
+  hint: 'Usually Fargate maintenance; if it repeats, check the AWS Health Dashboard.',
+});
+
+export const unknownStopCode = (stopCode: string, stoppedReason: string | null): Wording => ({
+  reason: `ECS stopped the task with stop code ${cut(stopCode, 80)}, which serverless-dbt does not know${citing(stoppedReason)}`,
+  hint: "Look at the task's stopped reason and log; ECS may have added a stop code since this was written.",
+});
+
+// --- a task that did not start (`texts`: ECS's stopped reason and the containers' reasons) ---
+
+export const imageNotFound = (texts: string): Wording => ({
+  reason: `The task could not start because its image was not found: ${startTexts(texts)}`,
+  hint: "Push the image (the deploy pipeline builds it) and check the tag in the task definition; ECR's lifecycle policy may have expired it.",
+});
+
+export const imagePullRefused = (texts: string): Wording => ({
+  reason: `The task could not start because pulling its image was refused: ${startTexts(texts)}`,
+  hint: "Check that the task's execution role may read the image (ecr:GetAuthorizationToken, ecr:BatchGetImage, ecr:GetDownloadUrlForLayer).",
+});
+
+export const imagePullUnavailable = (texts: string): Wording => ({
+  reason: `The task could not pull its image for now (rate limit or network): ${startTexts(texts)}`,
+  hint: "If it repeats, check that the subnets reach ECR (NAT gateway or VPC endpoints) and the registry's pull rate limits.",
+});
+
+export const imagePullFailed = (texts: string): Wording => ({
+  reason: `The task could not pull its image: ${startTexts(texts)}`,
+  hint: "Check the image in the task definition and that the task's execution role may pull it.",
+});
+
+export const secretRefused = (texts: string): Wording => ({
+  reason: `The task could not start because a secret could not be read: ${startTexts(texts)}`,
+  hint: "Check the secret ARNs in the task definition and that the task's execution role may read them (secretsmanager:GetSecretValue, and kms:Decrypt for a customer key).",
+});
+
+export const resourceRefused = (texts: string): Wording => ({
+  reason: `The task could not start because AWS refused one of its resources: ${startTexts(texts)}`,
+  hint: "Check the task's execution role: it must be allowed to pull the image, read the secrets and write to the log group.",
+});
+
+export const awsUnreachable = (texts: string): Wording => ({
+  reason: `The task could not reach AWS to start (network): ${startTexts(texts)}`,
+  hint: 'If it repeats, check that the subnets reach Secrets Manager and ECR (NAT gateway, VPC endpoints or a public IP).',
+});
+
+export const secretsNotLoaded = (texts: string): Wording => ({
+  reason: `The task could not start because its secrets could not be loaded: ${startTexts(texts)}`,
+  hint: "Check the secret ARNs in the task definition and the task's execution role.",
+});
+
+export const resourcesNotInitialised = (texts: string): Wording => ({
+  reason: `The task could not initialise its resources: ${startTexts(texts)}`,
+  hint: "Read the stopped reason; the task definition's execution role, secrets or log configuration is the usual cause.",
+});
+
+export const networkNotReady = (texts: string): Wording => ({
+  reason: `The task could not start because its network interface or capacity was not ready in time: ${startTexts(texts)}`,
+  hint: 'If it repeats, check the free IP addresses in the subnets.',
+});
+
+export const startFailed = (texts: string): Wording => ({
+  reason: `The task failed to start: ${startTexts(texts)}`,
+  hint: "Read the stopped reason in the ECS console and the task definition's settings.",
+});
+
+// --- the dbt container's exit ---------------------------------------------------------------
+
+/** What each of the dbt runner's own exit codes means; classify.ts gives their verdicts. */
+export const DBT_EXITS = {
+  0: { reason: 'dbt finished successfully (exit 0).', hint: null },
+  1: {
+    reason:
+      'dbt reported failures (exit 1): a model error, a failing test or, with freshness fail, a stale source.',
+    hint: "Open the run's summary.json and dbt.log to see which nodes failed; after fixing them, rerun only those with command retry and retryOf set to this run's id.",
+  },
+  2: {
+    reason:
+      'dbt could not run (exit 2): the project did not parse or compile, or the warehouse connection failed.',
+    hint: "Read the error at the end of the run's dbt.log; `serverless-dbt local` reproduces compile errors on a laptop.",
+  },
+  3: {
+    reason: "The dbt container's configuration or credentials are missing or invalid (exit 3).",
+    hint: "Check the task definition's environment and secrets (CREDENTIALS_SOURCE and the warehouse secret); the task's log names the setting.",
+  },
+  4: {
+    reason: "dbt ran, but the run's artifacts could not be stored (exit 4).",
+    hint: 'Check that the artifacts bucket exists and that the task role may write to it; the warehouse was updated as dbt reported.',
+  },
+} satisfies Record<number, Wording>;
+
+export const noDbtContainer = (
+  containerName: string,
+  names: readonly (string | undefined)[],
+): Wording => {
+  const listed = names.map((name) => name ?? '?').join(', ');
+  return {
+    reason: `The task has no container named ${containerName} (${listed === '' ? 'it lists none' : `it has ${cut(listed, 200)}`}), so dbt's exit code is unknown.`,
+    hint: "Set DBT_CONTAINER_NAME to the name of the task definition's dbt container.",
+  };
+};
+
+export const noExitCode = (containerReason: string | undefined): Wording => ({
+  reason: `The dbt container reported no exit code, so the run cannot count as a success${citing(containerReason)}`,
+  hint: "Look at the task's stopped reason and its log in CloudWatch.",
+});
+
+export const killed = (containerReason: string | undefined, taskMemoryMiB: number): Wording => ({
+  reason: `The dbt container was killed (exit 137, SIGKILL) with no out-of-memory report${citing(containerReason)}`,
+  hint: `Look at the task's other containers and stopped reason; if its memory graph reached the limit, raise the task memory (now ${taskMemoryMiB} MiB).`,
+});
+
+export const terminated = (containerReason: string | undefined): Wording => ({
+  reason: `The dbt container was stopped by SIGTERM (exit 143) before it finished${citing(containerReason)}`,
+  hint: "Look at the task's other containers and stopped reason: an essential sidecar that exits stops the whole task.",
+});
+
+export const unknownExitCode = (
+  exitCode: number,
+  containerReason: string | undefined,
+): Wording => ({
+  reason: `The dbt container exited with code ${exitCode}, which the dbt runner never uses${citing(containerReason)}`,
+  hint: "Read the task's log: the container's entrypoint itself may have crashed.",
+});
+
+// --- the error RunDbt's Catch caught (`name`: its Error; `message`: its Cause, read) --------
+
+export const timedOut = (limitSeconds: number | undefined): Wording => ({
+  reason:
+    limitSeconds === undefined
+      ? 'The run exceeded its time limit and Step Functions stopped the task.'
+      : `The run exceeded its time limit of ${limitSeconds} s and Step Functions stopped the task.`,
+  hint: `Raise timeoutSeconds${limitSeconds === undefined ? '' : ` (now ${limitSeconds} s)`} in the run input or the stage's default, or select fewer models per run.`,
+});
+
+export const notPermitted = (message: string): Wording => ({
+  reason: `The state machine may not run the task (States.Permissions): ${quote(message)}`,
+  hint: "Check the state machine's role: ecs:RunTask, ecs:StopTask, ecs:DescribeTasks, events:PutRule and iam:PassRole for the task's roles.",
+});
+
+export const ecsRefused = (name: string, message: string | undefined): Wording => ({
+  reason: `ECS refused to start the task (${errorLabel(name)}): ${errorDetails(message)}`,
+  hint: "Check the state machine's role (ecs:RunTask, iam:PassRole for the task's roles).",
+});
+
+export const ecsUnavailable = (name: string, message: string | undefined): Wording => ({
+  reason: `ECS could not start the task for now (${errorLabel(name)}, throttling or capacity): ${errorDetails(message)}`,
+  hint: "The state machine already retried with backoff; if it repeats, check the account's Fargate quotas.",
+});
+
+export const ecsRejected = (name: string, message: string | undefined): Wording => ({
+  reason: `ECS rejected the task's parameters (${errorLabel(name)}): ${errorDetails(message)}`,
+  hint: "Check the cluster, task definition, subnets and security groups in the stage's settings, then deploy again.",
+});
+
+export const ecsServiceError = (name: string, message: string | undefined): Wording => ({
+  reason: `ECS had a service error (${errorLabel(name)}): ${errorDetails(message)}`,
+  hint: 'If it repeats, check the AWS Health Dashboard.',
+});
+
+export const runDbtFailed = (name: string, message: string | undefined): Wording => ({
+  reason: `RunDbt failed with ${errorLabel(name)}: ${errorDetails(message)}`,
+  hint: 'Look at the RunDbt step in the execution history.',
+});
+
+export const runDbtCauseUnreadable = (name: string): Wording => ({
+  reason: `RunDbt failed with ${errorLabel(name)}, and the error's cause could not be read.`,
+  hint: 'Look at the RunDbt step in the execution history.',
+});
+
+// --- the error Prepare failed with ----------------------------------------------------------
+
+export const invalidInput = (message: string | undefined): Wording => ({
+  reason: `The run input is invalid: ${prepareDetails(message)}`,
+  hint: 'Fix the field named in the reason; docs/run-input.md lists every field and its limits.',
+});
+
+export const overlapping = (message: string | undefined): Wording => ({
+  reason: `Another run of this state machine is still in progress, so this one did not start: ${prepareDetails(message)}`,
+  hint: 'Nothing to fix for this run; if runs keep overlapping, schedule the job less often or make it faster.',
+});
+
+export const prepareMisconfigured = (message: string | undefined): Wording => ({
+  reason: `Prepare is misconfigured, so no task was started: ${prepareDetails(message)}`,
+  hint: "Fix the setting named in the reason (the stage's params in serverless.yml, or the execution's name) and deploy or start again.",
+});
+
+export const prepareFailed = (name: string, message: string | undefined): Wording => ({
+  reason: `Prepare failed with ${errorLabel(name)}, so no task was started: ${errorDetails(message)}`,
+  hint: "Look at the Prepare function's log for this execution; the run can be started again as it is.",
+});
