@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,5 +21,25 @@ describe('the project tooling', () => {
 
   it('runs the tests on the Lambda runtime major, Node 24', () => {
     expect(process.versions.node.split('.')[0]).toBe('24');
+  });
+
+  it('refers to no design document outside the repository: docs/design.md is the design', () => {
+    const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard'], {
+      cwd: repo,
+      encoding: 'utf8',
+    })
+      .split('\n')
+      .filter((file) => file !== '' && file !== 'package-lock.json');
+    // The first design lived beside the repository; the pattern is built so this file passes.
+    const outside = new RegExp(['DESIGN', '\\.md'].join(''));
+    const referring = files.filter((file) => {
+      try {
+        return outside.test(readFileSync(join(repo, file), 'utf8'));
+      } catch {
+        return false; // deleted in the working tree
+      }
+    });
+    expect(referring).toEqual([]);
+    expect(files).toContain('docs/design.md');
   });
 });

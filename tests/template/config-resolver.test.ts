@@ -1,5 +1,6 @@
-// infra/config.cjs checks the stage's settings while osls resolves serverless.yml, so that a
-// wrong setting fails `serverless package` with its name, before anything is deployed.
+// infra/config.cjs checks the stage's settings (through infra/settings.cjs) while osls resolves
+// serverless.yml, so that a wrong setting fails `serverless package` with its name, before
+// anything is deployed. Its exports are called here as osls calls them.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageService, REPO_ROOT } from '../support/packaged.ts';
@@ -77,6 +78,29 @@ describe('infra/config.cjs', () => {
     ['an input naming another job', [job({ input: { job: 'other' } })], /input\.job/],
     ['an unknown field', [job({ schedule: 'daily' })], /unknown field schedule/],
     ['a name too long for the schedule', [job({ name: 'x'.repeat(60) })], /64 characters/],
+    [
+      "an input the run input refuses, naming its field in the run input's words",
+      [job({ input: { select: 'orders; drop' } })],
+      /^param 'jobs\[0\]\.input\.select': contains ';', which is not allowed in a selector$/,
+    ],
+    [
+      'an input with an unknown field',
+      [job({ input: { fullrefresh: true } })],
+      /^param 'jobs\[0\]\.input\.fullrefresh': unknown field; /,
+    ],
+    [
+      'an input over the size limit',
+      [
+        job({
+          input: {
+            vars: { a: 'x'.repeat(2040) },
+            select: 'y'.repeat(1000),
+            exclude: 'z'.repeat(1000),
+          },
+        }),
+      ],
+      /^param 'jobs\[0\]\.input': must be at most 4096 bytes/,
+    ],
   ])('refuses a job with %s', async (_case, jobs, message) => {
     await expect(schedules(jobs)).rejects.toThrow(message);
   });

@@ -1,0 +1,333 @@
+// @ts-check
+'use strict';
+// The stage's settings (serverless.yml's `params`), read through osls's resolveVariable and
+// checked. Each function returns one setting's value, checked and normalised, or throws a
+// SettingError naming the setting, so that a bad setting fails `serverless package` instead
+// of a deployment or a run. config.cjs turns the values into the template. No network, no
+// AWS SDK.
+
+/**
+ * osls's resolver of `${...}` addresses (`param:taskMemory`, `self:custom.prefix`).
+ * @typedef {(address: string) => Promise<unknown>} ResolveVariable
+ */
+
+/**
+ * Where the container's warehouse credentials come from (`credentialsSource`). `secretArn`
+ * is undefined when none is given: for `env`, the stack then creates the secret.
+ * @typedef {{ kind: 'env', secretArn: string | undefined }
+ *   | { kind: 'secretsmanager', secretArn: string }
+ *   | { kind: 'glue', connection: string, secretArn: string | undefined }} Credentials
+ */
+
+/**
+ * A job of the stage: one schedule that starts the state machine with `input`.
+ * @typedef {{
+ *   name: string,
+ *   cron: string,
+ *   timezone: string,
+ *   input: Record<string, unknown>,
+ *   enabled: boolean,
+ * }} Job
+ */
+
+// A job's input is a run input: checked here by the run input's own rules, so that a wrong one
+// fails `serverless package` naming the job and the field instead of failing every run.
+// (osls runs on the project's Node 24, which loads TypeScript directly.)
+const runInput = require('../functions/shared/run-input.ts');
+const JOB_FIELDS = ['name', 'cron', 'timezone', 'input', 'enabled', 'description'];
+const NOTIFY_EVENTS = ['start', 'success', 'failure'];
+const FARGATE_CPUS = [256, 512, 1024, 2048, 4096, 8192, 16384];
+const SCHEDULE_EXPRESSION =
+  /^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+class SettingError extends Error {
+  /**
+   * @param {string} name the setting, as the stage's params spell it (`jobs[0].cron`)
+   * @param {string} problem what is wrong with it
+   */
+  constructor(name, problem) {
+    super(`param '${name}': ${problem}`);
+    this.name = 'SettingError';
+  }
+}
+
+/**
+ * @param {ResolveVariable} resolveVariable
+ * @param {string} name
+ * @returns {Promise<unknown>}
+ */
+async function param(resolveVariable, name) {
+  return resolveVariable(`param:${name}`);
+}
+
+/**
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {boolean}
+ */
+function asBoolean(name, value) {
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw new SettingError(name, `must be true or false, got ${JSON.stringify(value)}`);
+}
+
+/**
+ * @param {string} name
+ * @param {unknown} value
+ * @param {number} min
+ * @param {number} max
+ * @returns {number}
+ */
+function asInteger(name, value, min, max) {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw new SettingError(
+      name,
+      `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return number;
+}
+
+/**
+ * An optional text: empty when unset.
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {string}
+ */
+function asText(name, value) {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') {
+    throw new SettingError(name, `must be a string, got ${JSON.stringify(value)}`);
+  }
+  return value.trim();
+}
+
+/**
+ * An optional Secrets Manager secret ARN: empty when unset.
+ * @param {ResolveVariable} resolveVariable
+ * @param {string} name
+ * @returns {Promise<string>}
+ */
+async function secretArnParam(resolveVariable, name) {
+  const arn = asText(name, await param(resolveVariable, name));
+  if (arn !== '' && !SECRET_ARN.test(arn)) {
+    throw new SettingError(name, 'must be a Secrets Manager secret ARN or empty');
+  }
+  return arn;
+}
+
+/**
+ * Whether the task runs on Fargate Spot.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function fargateSpot(resolveVariable) {
+  return asBoolean('fargateSpot', await param(resolveVariable, 'fargateSpot'));
+}
+
+/**
+ * The run's time limit when its input gives none.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function defaultTimeoutSeconds(resolveVariable) {
+  return asInteger(
+    'defaultTimeoutSeconds',
+    await param(resolveVariable, 'defaultTimeoutSeconds'),
+    60,
+    86400,
+  );
+}
+
+/**
+ * The task's memory in MiB.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function taskMemory(resolveVariable) {
+  return asInteger('taskMemory', await param(resolveVariable, 'taskMemory'), 512, 122880);
+}
+
+/**
+ * The task's CPU units: one of the values Fargate offers.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function taskCpu(resolveVariable) {
+  const cpu = asInteger('taskCpu', await param(resolveVariable, 'taskCpu'), 256, 16384);
+  if (!FARGATE_CPUS.includes(cpu)) {
+    throw new SettingError(
+      'taskCpu',
+      'must be a Fargate CPU value: 256, 512, 1024, 2048, 4096, 8192 or 16384',
+    );
+  }
+  return cpu;
+}
+
+/**
+ * The events Notify reports, each once: a list, or a comma-separated string.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<string[]>}
+ */
+async function notifyEvents(resolveVariable) {
+  const value = await param(resolveVariable, 'notifyOn');
+  const list =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((word) => word.trim())
+          .filter(Boolean)
+      : value;
+  if (!Array.isArray(list) || list.some((event) => !NOTIFY_EVENTS.includes(event))) {
+    throw new SettingError(
+      'notifyOn',
+      `must be a list of ${NOTIFY_EVENTS.join(', ')}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return [...new Set(list)];
+}
+
+/**
+ * The secret holding Slack's webhook URL, or empty.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function slackWebhookSecretArn(resolveVariable) {
+  return secretArnParam(resolveVariable, 'slackWebhookSecretArn');
+}
+
+/**
+ * Where the dbt docs are served, for links in alerts, or empty.
+ * @param {ResolveVariable} resolveVariable
+ */
+async function docsUrl(resolveVariable) {
+  const url = asText('docsUrl', await param(resolveVariable, 'docsUrl'));
+  if (url !== '' && !/^https?:\/\/\S+$/.test(url)) {
+    throw new SettingError('docsUrl', 'must be an http(s) URL or empty');
+  }
+  return url;
+}
+
+/**
+ * Where the container's warehouse credentials come from.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<Credentials>}
+ */
+async function credentials(resolveVariable) {
+  const source =
+    asText('credentialsSource', await param(resolveVariable, 'credentialsSource')) || 'env';
+  const [kind, ...rest] = source.split(':');
+  const name = rest.join(':');
+  if (kind === 'env' && name === '') {
+    const arn = await secretArnParam(resolveVariable, 'warehouseSecretArn');
+    return { kind, secretArn: arn === '' ? undefined : arn };
+  }
+  if (kind === 'secretsmanager' && SECRET_ARN.test(name)) return { kind, secretArn: name };
+  if (kind === 'glue' && /^[A-Za-z0-9_.-]{1,255}$/.test(name)) {
+    // A connection that keeps its password in Secrets Manager (SECRET_ID): that secret too.
+    const arn = await secretArnParam(resolveVariable, 'warehouseSecretArn');
+    return { kind, connection: name, secretArn: arn === '' ? undefined : arn };
+  }
+  throw new SettingError(
+    'credentialsSource',
+    `must be env, glue:<connection> or secretsmanager:<secret ARN>, got ${JSON.stringify(source)}`,
+  );
+}
+
+/**
+ * The jobs of the stage, in their order: each becomes one schedule.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<Job[]>}
+ */
+async function jobs(resolveVariable) {
+  const value = (await param(resolveVariable, 'jobs')) ?? [];
+  if (!Array.isArray(value)) throw new SettingError('jobs', 'must be a list');
+  /** @type {Set<string>} */
+  const seen = new Set();
+  return value.map((/** @type {unknown} */ job, index) => {
+    const where = `jobs[${index}]`;
+    if (typeof job !== 'object' || job === null) throw new SettingError(where, 'must be an object');
+    const unknown = Object.keys(job).filter((key) => !JOB_FIELDS.includes(key));
+    if (unknown.length > 0) throw new SettingError(where, `unknown field ${unknown[0]}`);
+    const {
+      name,
+      cron,
+      timezone,
+      input = {},
+      enabled = true,
+    } = /** @type {Record<string, unknown>} */ (job);
+    if (typeof name !== 'string') throw new SettingError(`${where}.name`, 'must be a string');
+    const nameProblem = runInputProblem({ job: name });
+    if (nameProblem !== undefined) throw new SettingError(`${where}.name`, nameProblem.problem);
+    if (name === 'manual') {
+      throw new SettingError(`${where}.name`, "'manual' is the name of runs started by hand");
+    }
+    if (seen.has(name)) throw new SettingError(`${where}.name`, `'${name}' is used twice`);
+    seen.add(name);
+    if (typeof cron !== 'string' || !SCHEDULE_EXPRESSION.test(cron)) {
+      throw new SettingError(
+        `${where}.cron`,
+        'must be an EventBridge Scheduler expression: cron(m h dom mon dow y), rate(...) or at(...)',
+      );
+    }
+    if (typeof timezone !== 'string' || !isTimeZone(timezone)) {
+      throw new SettingError(
+        `${where}.timezone`,
+        'must be an IANA time zone such as Europe/Berlin or UTC',
+      );
+    }
+    if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+      throw new SettingError(`${where}.input`, 'must be a run input object (docs/run-input.md)');
+    }
+    if ('job' in input && input.job !== name) {
+      throw new SettingError(`${where}.input.job`, 'is the job name; leave it out');
+    }
+    const inputProblem = runInputProblem({ ...input, job: name });
+    if (inputProblem !== undefined) {
+      const at = inputProblem.field === 'input' ? '' : `.${inputProblem.field}`;
+      throw new SettingError(`${where}.input${at}`, inputProblem.problem);
+    }
+    return {
+      name,
+      cron,
+      timezone,
+      input: { ...input, job: name },
+      enabled: asBoolean(`${where}.enabled`, enabled),
+    };
+  });
+}
+
+/**
+ * The run input's refusal of `input`, if any.
+ * @param {Record<string, unknown>} input
+ * @returns {{ field: string, problem: string } | undefined}
+ */
+function runInputProblem(input) {
+  try {
+    runInput.parseRunInput(input);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof runInput.InvalidRunInput)) throw error;
+    return { field: error.field, problem: error.message.slice(error.field.length + 2) };
+  }
+}
+
+/** @param {string} zone */
+function isTimeZone(zone) {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+module.exports = {
+  SettingError,
+  fargateSpot,
+  defaultTimeoutSeconds,
+  taskMemory,
+  taskCpu,
+  notifyEvents,
+  slackWebhookSecretArn,
+  docsUrl,
+  credentials,
+  jobs,
+};
