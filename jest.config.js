@@ -1,17 +1,24 @@
-// Jest 30 in native ESM mode: run through `npm run test:ts`, which starts
-// `node --experimental-vm-modules node_modules/jest/bin/jest.js` on the project's Node 24.
+// Jest 30 in native ESM mode, on the project's Node 24 (npm puts node_modules/.bin first on
+// PATH, and the `node` devDependency brings Node 24). Two projects:
+// - unit: `npm test`, pure tests that need nothing but node_modules: no Python venv, no moto,
+//   no dbt, no `serverless package`. Seconds; for every change.
+// - integration: `npm run test:integration`, files named *.integration.test.ts: moto servers,
+//   the packaged template and its executed state machine, `serverless-dbt local` with real dbt.
+// `npm run test:ts` runs both; bin/test runs both.
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 24) {
   throw new Error(
-    `tests must run on Node 24 (this is ${process.version}); use \`npm run test:ts\`, which puts node_modules/.bin/node first on PATH`,
+    `tests must run on Node 24 (this is ${process.version}); use \`npm test\`, which puts node_modules/.bin/node first on PATH`,
   );
 }
 
+const INTEGRATION = '\\.integration\\.test\\.ts$';
+
 /** @type {import('jest').Config} */
-const config = {
+const shared = {
   testEnvironment: 'node',
+  rootDir: import.meta.dirname,
   roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/tests/**/*.test.ts'],
   modulePathIgnorePatterns: [
     '<rootDir>/\\.venv/',
     '<rootDir>/dbt/',
@@ -20,7 +27,6 @@ const config = {
     '<rootDir>/\\.serverless-dbt/',
     '<rootDir>/airflow-compat/',
   ],
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests/fixtures/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   transform: {
@@ -33,6 +39,26 @@ const config = {
       },
     ],
   },
+};
+
+const ignored = ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests/fixtures/'];
+
+/** @type {import('jest').Config} */
+const config = {
+  projects: [
+    {
+      ...shared,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/tests/**/*.test.ts'],
+      testPathIgnorePatterns: [...ignored, INTEGRATION],
+    },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/tests/**/*.integration.test.ts'],
+      testPathIgnorePatterns: ignored,
+    },
+  ],
 };
 
 export default config;

@@ -3,8 +3,7 @@
 // anything is deployed. Its exports are called here as osls calls them.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { packageService, REPO_ROOT } from '../support/packaged.ts';
-import { PACKAGE_TIMEOUT_MS } from './helpers.ts';
+import { REPO_ROOT } from '../support/packaged.ts';
 
 type Resolver = (context: {
   resolveVariable: (address: string) => Promise<unknown>;
@@ -144,16 +143,4 @@ describe('infra/config.cjs', () => {
       'success,failure',
     );
   });
-});
-
-describe('serverless package with a wrong setting', () => {
-  it(
-    'fails, naming the setting',
-    async () => {
-      await expect(
-        packageService({ stage: 'dev', params: { fargateSpot: 'maybe' } }),
-      ).rejects.toThrow(/param 'fargateSpot': must be true or false/);
-    },
-    PACKAGE_TIMEOUT_MS,
-  );
 });

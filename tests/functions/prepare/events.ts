@@ -1,6 +1,8 @@
 // Prepare's events as the state machine sends them (Parameters of the Prepare state), and the
 // settings of a dev stage.
 import type { PrepareEvent, PrepareSettings } from '../../../functions/prepare/prepare.ts';
+import type { PreparedState } from '../../../functions/shared/contracts.ts';
+import { jsonBytes, MAX_INPUT_BYTES, MAX_VARS_BYTES } from '../../../functions/shared/run-input.ts';
 
 export const STATE_MACHINE = 'serverless-dbt-dev-dbt-run';
 export const ACCOUNT = '123456789012';
@@ -30,3 +32,15 @@ export const DEV_SETTINGS: PrepareSettings = {
   notifyOnStart: false,
   lock: { table: 'serverless-dbt-dev-locks', key: STATE_MACHINE },
 };
+
+export const environmentOf = (state: PreparedState) =>
+  state.run.overrides.ContainerOverrides[0].Environment;
+
+/** Job, vars and exclude at their limits, select padded: exactly MAX_INPUT_BYTES, raw. */
+export function inputOfExactlyTheLimit(): Record<string, unknown> {
+  const vars = { pad: '' };
+  vars.pad = 'v'.repeat(MAX_VARS_BYTES - jsonBytes(vars));
+  const input = { job: 'j'.repeat(64), vars, select: 'a', exclude: 'b'.repeat(1000) };
+  input.select = 'a'.repeat(1 + MAX_INPUT_BYTES - jsonBytes(input));
+  return input;
+}

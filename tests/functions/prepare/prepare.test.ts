@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   capacityStrategy,
   prepareRun,
@@ -10,15 +8,20 @@ import {
   triggerOf,
 } from '../../../functions/prepare/prepare.ts';
 import { ConfigurationError } from '../../../functions/shared/config.ts';
-import type { PreparedState } from '../../../functions/shared/contracts.ts';
 import {
   InvalidRunInput,
   jsonBytes,
   MAX_INPUT_BYTES,
-  MAX_VARS_BYTES,
   parseRunInput,
 } from '../../../functions/shared/run-input.ts';
-import { DEV_SETTINGS, GENERATED_NAME, prepareEvent, STATE_MACHINE } from './events.ts';
+import {
+  DEV_SETTINGS,
+  environmentOf,
+  GENERATED_NAME,
+  inputOfExactlyTheLimit,
+  prepareEvent,
+  STATE_MACHINE,
+} from './events.ts';
 
 interface Vectors {
   valid: Array<{ name: string; input: unknown; filled: Record<string, unknown> }>;
@@ -38,9 +41,6 @@ function refusal(run: () => unknown): Error {
   }
   throw new Error('prepareRun accepted it');
 }
-
-const environmentOf = (state: PreparedState) =>
-  state.run.overrides.ContainerOverrides[0].Environment;
 
 describe('prepareRun', () => {
   it('turns {} from the console into the default job with every field of the state set', () => {
@@ -218,15 +218,6 @@ describe('prepareRun', () => {
   });
 });
 
-/** Job, vars and exclude at their limits, select padded: exactly MAX_INPUT_BYTES, raw. */
-function inputOfExactlyTheLimit(): Record<string, unknown> {
-  const vars = { pad: '' };
-  vars.pad = 'v'.repeat(MAX_VARS_BYTES - jsonBytes(vars));
-  const input = { job: 'j'.repeat(64), vars, select: 'a', exclude: 'b'.repeat(1000) };
-  input.select = 'a'.repeat(1 + MAX_INPUT_BYTES - jsonBytes(input));
-  return input;
-}
-
 describe('run ids', () => {
   it.each([
     ['a console or schedule name (a UUID)', GENERATED_NAME],
@@ -288,48 +279,5 @@ describe('startedBy', () => {
     expect(startedByOf(a)).not.toBe(startedByOf(b));
     expect(startedByOf(a).startsWith('airflow-nightly_marts-')).toBe(true);
     expect(prepareRun(prepareEvent({}, a), DEV_SETTINGS).run.startedBy).toBe(startedByOf(a));
-  });
-});
-
-describe('the container', () => {
-  const repo = fileURLToPath(new URL('../../../', import.meta.url));
-  const readBack = `
-import json, sys
-sys.path.insert(0, 'container')
-from dbt_runner.run_spec import InvalidRunInput, parse_run_spec
-for line in sys.stdin:
-    try:
-        print(json.dumps(parse_run_spec(json.loads(line)).to_json_dict()))
-    except InvalidRunInput as error:
-        print(json.dumps({"refused": error.field}))
-`;
-
-  function containerReads(runSpecs: string[]): unknown[] {
-    const python = spawnSync('.venv/bin/python', ['-c', readBack], {
-      cwd: repo,
-      input: `${runSpecs.join('\n')}\n`,
-      encoding: 'utf8',
-    });
-    expect(python.stderr).toBe('');
-    return python.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
-  }
-
-  it('reads back the very spec from the RUN_SPEC of every shared valid vector', () => {
-    const states = vectors.valid.map((vector) =>
-      prepareRun(prepareEvent(vector.input), DEV_SETTINGS),
-    );
-    const read = containerReads(states.map((state) => environmentOf(state)[0]?.Value ?? ''));
-    expect(read).toStrictEqual(states.map((state) => state.run.spec));
-  });
-
-  it('would refuse the filled spec that Prepare refuses for its size', () => {
-    const filled = {
-      ...parseRunInput(inputOfExactlyTheLimit()),
-      timeoutSeconds: DEV_SETTINGS.defaultTimeoutSeconds,
-    };
-    expect(containerReads([JSON.stringify(filled)])).toStrictEqual([{ refused: 'input' }]);
   });
 });
