@@ -19,6 +19,13 @@ import type {
   StatusCounts,
   Verdict,
 } from '../shared/contracts.ts';
+import {
+  artifactsConsoleUrl,
+  executionConsoleUrl,
+  logStreamConsoleUrl,
+  regionOf,
+} from './console-links.ts';
+import { cut, escapeAndCut, escapeMrkdwn, link } from './mrkdwn.ts';
 
 export interface TextObject {
   type: 'plain_text' | 'mrkdwn';
@@ -109,79 +116,6 @@ const NODE_STATUS_EMOJI: Record<string, string> = {
   warn: '⚠️',
   skipped: '⏭️',
 };
-
-/** Escape Slack's control characters in text that is not ours. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * Escape `text` and cut it so that the escaped text has at most `max` characters, ending
- * with '…' when cut; never in the middle of an entity or of a surrogate pair.
- */
-export function escapeAndCut(text: string, max: number): string {
-  const escaped = escapeMrkdwn(text);
-  if (escaped.length <= max) return escaped;
-  let out = '';
-  for (const char of text) {
-    const piece = escapeMrkdwn(char);
-    if (out.length + piece.length > max - 1) break;
-    out += piece;
-  }
-  return `${out}…`;
-}
-
-/** Cut plain text (no escaping) to at most `max` characters. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let out = '';
-  for (const char of text) {
-    if (out.length + char.length > max - 1) break;
-    out += char;
-  }
-  return `${out}…`;
-}
-
-/** A mrkdwn link; the URL is ours, the label is escaped. */
-export function link(url: string, label: string): string {
-  const safeUrl = url
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '%3C')
-    .replace(/>/g, '%3E')
-    .replace(/\|/g, '%7C');
-  return `<${safeUrl}|${escapeMrkdwn(label)}>`;
-}
-
-/** The region of an ARN (`arn:aws:states:<region>:…`). */
-function regionOf(arn: string): string | undefined {
-  const region = arn.split(':')[3];
-  return region ? region : undefined;
-}
-
-export function executionConsoleUrl(executionArn: string, region: string): string {
-  return `https://${region}.console.aws.amazon.com/states/home?region=${region}#/v2/executions/details/${executionArn}`;
-}
-
-/** CloudWatch's console escapes a path part as encodeURIComponent with '%' written '$25'. */
-function cloudWatchEscape(text: string): string {
-  return encodeURIComponent(text).replace(/%/g, '$25');
-}
-
-export function logStreamConsoleUrl(region: string, logGroup: string, logStream: string): string {
-  return (
-    `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}` +
-    `#logsV2:log-groups/log-group/${cloudWatchEscape(logGroup)}/log-events/${cloudWatchEscape(logStream)}`
-  );
-}
-
-/** The S3 console's folder view of an `s3://bucket/prefix/` URI (nothing for file://). */
-export function artifactsConsoleUrl(artifactsUri: string, region: string): string | undefined {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(artifactsUri);
-  if (!match) return undefined;
-  const [, bucket = '', prefix = ''] = match;
-  const query = prefix ? `&prefix=${encodeURIComponent(prefix)}&showversions=false` : '';
-  return `https://s3.console.aws.amazon.com/s3/buckets/${encodeURIComponent(bucket)}?region=${region}${query}`;
-}
 
 /** `1h 02m 03s`, `4m 05s`, `12s`. */
 export function formatDuration(milliseconds: number): string {
@@ -425,41 +359,4 @@ function finishedMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage 
 
 export function buildMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage {
   return event.event === 'started' ? startedMessage(event, ctx) : finishedMessage(event, ctx);
-}
-
-/** mrkdwn back to terminal text: links as `label: url`, entities decoded, *bold* kept plain. */
-function mrkdwnToText(text: string): string {
-  return text
-    .replace(/<([^|>]+)\|([^>]*)>/g, (_, url: string, label: string) => `${label}: ${url}`)
-    .replace(/\*([^*\n]+)\*/g, '$1')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-}
-
-/** The message as readable terminal text (what a local run prints when no webhook is set). */
-export function renderText(message: SlackMessage): string {
-  const lines: string[] = [];
-  for (const block of message.blocks) {
-    switch (block.type) {
-      case 'header':
-        lines.push(block.text.text, '='.repeat(Math.min(60, block.text.text.length)));
-        break;
-      case 'section':
-        if (block.text) lines.push(mrkdwnToText(block.text.text));
-        if (block.fields) {
-          for (const item of block.fields) lines.push(mrkdwnToText(item.text).replace('\n', ': '));
-        }
-        break;
-      case 'context':
-        for (const element of block.elements) {
-          lines.push(mrkdwnToText(element.text).replace(/ {2}· {2}/g, '\n'));
-        }
-        break;
-      case 'divider':
-        lines.push('-'.repeat(60));
-        break;
-    }
-  }
-  return `${lines.join('\n')}\n`;
 }

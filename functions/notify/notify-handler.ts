@@ -41,8 +41,9 @@ import {
   SlackDeliveryFailed,
   webhookUrlFrom,
 } from './delivery.ts';
-import { buildMessage, renderText, type SlackMessage } from './message.ts';
+import { buildMessage, type SlackMessage } from './message.ts';
 import { notifyCategory, shouldNotify } from './policy.ts';
+import { renderText } from './render-text.ts';
 import type { NotifyConfig } from './settings.ts';
 
 /** How long the webhook URL is used before Secrets Manager is asked again. */

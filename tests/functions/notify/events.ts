@@ -1,5 +1,6 @@
 // Notify's events as the state machine sends them (Parameters of AnnounceStart and Notify),
 // for a dev stage.
+import type { MessageContext } from '../../../functions/notify/message.ts';
 import type {
   Evaluation,
   NodeOutcome,
@@ -198,4 +199,15 @@ export const INVALID_INPUT: NotifyEvent = {
   },
   executionArn: EXECUTION_ARN,
   executionStartTime: STARTED_AT,
+};
+
+/** Where a dev stage's message points: its region, log group and runbook. */
+export const MESSAGE_CONTEXT: MessageContext = {
+  stage: 'dev',
+  region: REGION,
+  logGroup: '/ecs/serverless-dbt-dev',
+  logStreamPrefix: 'dbt',
+  containerName: 'dbt',
+  docsUrl: 'https://wiki.example.com/dbt/runbook',
+  now: NOW,
 };

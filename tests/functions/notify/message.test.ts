@@ -1,22 +1,19 @@
 import {
   buildMessage,
-  escapeMrkdwn,
   formatDuration,
   LIMITS,
-  type MessageContext,
-  renderText,
   type SlackBlock,
   type SlackMessage,
 } from '../../../functions/notify/message.ts';
 import { blockKitProblem } from '../../support/slack-server.ts';
 import {
   ARTIFACTS_URI,
+  MESSAGE_CONTEXT as CONTEXT,
   DBT_FAILED,
   EXECUTION_ARN,
   evaluation,
   finished,
   INVALID_INPUT,
-  NOW,
   node,
   OUT_OF_MEMORY,
   REGION,
@@ -25,16 +22,6 @@ import {
   summary,
   TASK_ID,
 } from './events.ts';
-
-const CONTEXT: MessageContext = {
-  stage: 'dev',
-  region: REGION,
-  logGroup: '/ecs/serverless-dbt-dev',
-  logStreamPrefix: 'dbt',
-  containerName: 'dbt',
-  docsUrl: 'https://wiki.example.com/dbt/runbook',
-  now: NOW,
-};
 
 /** Every text of the message, as one string. */
 function allText(message: SlackMessage): string {
@@ -224,33 +211,11 @@ describe('the Slack message of a started run', () => {
   });
 });
 
-describe('renderText', () => {
-  it('turns the blocks into terminal text with plain links and decoded entities', () => {
-    const event = finished(
-      evaluation('DBT_FAILED', {
-        reason: 'dbt reported failures & more',
-        summary: summary([node(1, { message: 'a < b' })]),
-      }),
-    );
-    const text = renderText(buildMessage(event, CONTEXT));
-    expect(text).toContain('❌ nightly: dbt reported failures\n');
-    expect(text).toContain('dbt reported failures & more');
-    expect(text).toContain('Stage: dev');
-    expect(text).toContain('a < b');
-    expect(text).toContain(`Execution: https://${REGION}.console.aws.amazon.com/states/home`);
-    expect(text).not.toContain('&amp;');
-  });
-});
-
 describe('helpers', () => {
   it('formats durations', () => {
     expect(formatDuration(12_400)).toBe('12s');
     expect(formatDuration(245_000)).toBe('4m 05s');
     expect(formatDuration(3_723_000)).toBe('1h 02m 03s');
     expect(formatDuration(-5)).toBe('0s');
-  });
-
-  it('escapes exactly &, < and >', () => {
-    expect(escapeMrkdwn('a & b < c > d *e* `f`')).toBe('a &amp; b &lt; c &gt; d *e* `f`');
   });
 });
