@@ -1,10 +1,11 @@
 // Jest 30 in native ESM mode, on the project's Node 24 (npm puts node_modules/.bin first on
-// PATH, and the `node` devDependency brings Node 24). Two projects:
-// - unit: `npm test`, pure tests that need nothing but node_modules: no Python venv, no moto,
-//   no dbt, no `serverless package`. Seconds; for every change.
-// - integration: `npm run test:integration`, files named *.integration.test.ts: moto servers,
-//   the packaged template and its executed state machine, `serverless-dbt local` with real dbt.
-// `npm run test:ts` runs both; bin/test runs both.
+// PATH, and the `node` devDependency brings Node 24). Two tiers:
+// - unit (this file): `npm test`, pure tests that need nothing but node_modules: no Python
+//   venv, no moto, no dbt, no `serverless package`. Seconds; for every change.
+// - integration (jest.integration.config.js): `npm run test:integration`, files named
+//   *.integration.test.ts: moto servers, the packaged template and its executed state
+//   machine, `serverless-dbt local` with real dbt.
+// `npm run test:ts` runs both, as bin/test does. Each takes test paths: `npm test -- tests/cli`.
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 24) {
   throw new Error(
@@ -15,7 +16,7 @@ if (major !== 24) {
 const INTEGRATION = '\\.integration\\.test\\.ts$';
 
 /** @type {import('jest').Config} */
-const shared = {
+export const shared = {
   testEnvironment: 'node',
   rootDir: import.meta.dirname,
   roots: ['<rootDir>'],
@@ -41,24 +42,13 @@ const shared = {
   },
 };
 
-const ignored = ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests/fixtures/'];
+export const ignored = ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests/fixtures/'];
 
 /** @type {import('jest').Config} */
 const config = {
-  projects: [
-    {
-      ...shared,
-      displayName: 'unit',
-      testMatch: ['<rootDir>/tests/**/*.test.ts'],
-      testPathIgnorePatterns: [...ignored, INTEGRATION],
-    },
-    {
-      ...shared,
-      displayName: 'integration',
-      testMatch: ['<rootDir>/tests/**/*.integration.test.ts'],
-      testPathIgnorePatterns: ignored,
-    },
-  ],
+  ...shared,
+  testMatch: ['<rootDir>/tests/**/*.test.ts'],
+  testPathIgnorePatterns: [...ignored, INTEGRATION],
 };
 
 export default config;
