@@ -8,6 +8,9 @@
 //   fargateSpot, notifyOn, defaultTimeoutSeconds, taskMemory, taskCpu
 //                           strings for Lambda environments and the task definition
 //   notifyEnvironment       Notify's environment (optional settings only when set)
+//   dbtProject, dbtAdapter, dbtTarget
+//                           the image's build settings (custom.dbt), checked
+//   taskEnvironment         the dbt container's plain `Environment`
 //   taskSecrets             the task definition's `Secrets` (credentialsSource env only)
 //   executionRolePolicy     the task execution role's statements
 //   taskRolePolicy          the task role's statements (artifacts + the one credentials source)
@@ -36,17 +39,6 @@ const { SettingError } = settings;
  *   Condition?: Record<string, unknown>,
  * }} Statement
  */
-
-// The keys of the warehouse secret (the JSON shape AWS uses for Redshift secrets) and the
-// variables profiles.yml reads from them.
-const WAREHOUSE_SECRET_KEYS = {
-  DBT_REDSHIFT_HOST: 'host',
-  DBT_REDSHIFT_PORT: 'port',
-  DBT_REDSHIFT_DBNAME: 'dbname',
-  DBT_REDSHIFT_USER: 'username',
-  DBT_REDSHIFT_PASSWORD: 'password',
-  DBT_REDSHIFT_SCHEMA: 'schema',
-};
 
 /** @param {string} text */
 const sub = (text) => ({ 'Fn::Sub': text });
@@ -138,14 +130,70 @@ async function notifyEnvironment({ resolveVariable }) {
 }
 
 /** @param {ResolverContext} context */
+async function dbtProject({ resolveVariable }) {
+  return settings.dbtProject(resolveVariable);
+}
+
+/** @param {ResolverContext} context */
+async function dbtAdapter({ resolveVariable }) {
+  return settings.dbtAdapter(resolveVariable);
+}
+
+/** @param {ResolverContext} context */
+async function dbtTarget({ resolveVariable }) {
+  return settings.dbtTarget(resolveVariable);
+}
+
+/** @param {ResolverContext} context */
+async function taskEnvironment({ resolveVariable }) {
+  const environment = [
+    { Name: 'ENV', Value: await resolveVariable('sls:stage') },
+    { Name: 'CREDENTIALS_SOURCE', Value: await resolveVariable('param:credentialsSource') },
+    {
+      Name: 'ARTIFACTS_URI',
+      Value: { 'Fn::Join': ['', ['s3://', { Ref: 'ArtifactsBucket' }, '/dbt']] },
+    },
+  ];
+  const target = await settings.dbtTarget(resolveVariable);
+  if (target !== '') environment.push({ Name: 'DBT_TARGET', Value: target });
+  for (const [name, value] of Object.entries(await settings.taskEnvironment(resolveVariable))) {
+    environment.push({ Name: name, Value: value });
+  }
+  return environment;
+}
+
+/** @param {ResolverContext} context */
 async function taskSecrets({ resolveVariable }) {
   const source = await settings.credentials(resolveVariable);
   if (source.kind !== 'env') return [];
-  return Object.entries(WAREHOUSE_SECRET_KEYS).map(([name, key]) => ({
-    Name: name,
+  return (await settings.warehouseSecretKeys(resolveVariable)).map((key) => ({
+    Name: settings.secretVariable(key),
     // <secret ARN>:<JSON key>:<version stage>:<version id>
     ValueFrom: { 'Fn::Join': ['', [warehouseSecret(source.secretArn), `:${key}::`]] },
   }));
+}
+
+/**
+ * Decrypting the warehouse secret with its customer-managed KMS key, through Secrets Manager
+ * only; nothing when AWS's own key encrypts it.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<Statement[]>}
+ */
+async function decryptTheSecret(resolveVariable) {
+  const keyArn = await settings.warehouseSecretKmsKeyArn(resolveVariable);
+  if (keyArn === '') return [];
+  return [
+    {
+      Sid: 'DecryptTheWarehouseSecret',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: {
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
+        StringEquals: { 'kms:ViaService': sub('secretsmanager.${AWS::Region}.amazonaws.com') },
+      },
+    },
+  ];
 }
 
 /** @param {ResolverContext} context */
@@ -175,6 +223,7 @@ async function executionRolePolicy({ resolveVariable }) {
   const source = await settings.credentials(resolveVariable);
   if (source.kind === 'env') {
     statements.push(readSecret('InjectTheWarehouseSecret', warehouseSecret(source.secretArn)));
+    statements.push(...(await decryptTheSecret(resolveVariable)));
   }
   return statements;
 }
@@ -219,6 +268,7 @@ async function taskRolePolicy({ resolveVariable }) {
       statements.push(readSecret('ReadTheGlueConnectionSecret', source.secretArn));
     }
   }
+  if (source.kind !== 'env') statements.push(...(await decryptTheSecret(resolveVariable)));
   return statements;
 }
 
@@ -280,23 +330,21 @@ async function conditionalResources({ resolveVariable }) {
   }
   const source = await settings.credentials(resolveVariable);
   if (source.kind === 'env' && source.secretArn === undefined) {
+    const keys = await settings.warehouseSecretKeys(resolveVariable);
     resources.WarehouseSecret = {
       Type: 'AWS::SecretsManager::Secret',
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
       Properties: {
-        Name: `${prefix}/redshift`,
-        Description:
-          'Redshift connection of the dbt task (JSON: host, port, dbname, username, password, schema); fill it in after the first deployment',
+        Name: `${prefix}/warehouse`,
+        Description: `Warehouse connection of the dbt task (JSON: ${keys.join(', ')}); fill it in after the first deployment`,
         // Placeholders only; the password is generated, never written in the template.
         GenerateSecretString: {
-          SecretStringTemplate: JSON.stringify({
-            host: 'set-me.invalid',
-            port: '5439',
-            dbname: 'set-me',
-            username: 'set-me',
-            schema: 'set-me',
-          }),
+          SecretStringTemplate: JSON.stringify(
+            Object.fromEntries(
+              keys.filter((key) => key !== 'password').map((key) => [key, 'set-me']),
+            ),
+          ),
           GenerateStringKey: 'password',
           PasswordLength: 32,
           ExcludePunctuation: true,
@@ -314,6 +362,10 @@ module.exports = {
   taskMemory,
   taskCpu,
   notifyEnvironment,
+  dbtProject,
+  dbtAdapter,
+  dbtTarget,
+  taskEnvironment,
   taskSecrets,
   executionRolePolicy,
   taskRolePolicy,

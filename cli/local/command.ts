@@ -20,7 +20,6 @@ import { readPrepareConfig } from '../../functions/prepare/settings.ts';
 import type { Environment } from '../../functions/shared/config.ts';
 import type { Evaluation } from '../../functions/shared/contracts.ts';
 import { useLogLevel } from '../../functions/shared/logger.ts';
-import { UsageError } from '../errors.ts';
 import { formatReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
 import {
@@ -33,7 +32,8 @@ import {
 } from './execute.ts';
 import { fileLocks, releaseLockTask } from './file-lock.ts';
 import type { Definition } from './local-definition.ts';
-import { packageService, REPO_ROOT } from './package-cache.ts';
+import { packagedDbtSettings, packageService, REPO_ROOT } from './package-cache.ts';
+import { profilesDirOf, projectDirOf } from './project.ts';
 import { localDbt } from './run-dbt.ts';
 import {
   fakeRef,
@@ -44,14 +44,15 @@ import {
 
 const USAGE = `usage: serverless-dbt local [options]
 
-Runs the dbt project through the state machine on this machine, on DuckDB.
+Runs the dbt project through the state machine on this machine.
 
 ${RUN_INPUT_USAGE}
 
 where the project is:
-  --project-dir DIR          the dbt project (default: dbt/ of this repository)
-  --profiles-dir DIR         where profiles.yml is (default: the project)
-  --target NAME              the profile's target (default: local, DuckDB)
+  --project-dir DIR          the dbt project (default: the stage's dbtProject, dbt/)
+  --profiles-dir DIR         where profiles.yml is (default: DBT_PROFILES_DIR, the
+                             project's folder or ~/.dbt/, as dbt looks)
+  --target NAME              the profile's target (default: the profile's own)
   --stage NAME               whose settings to package with (default: dev)
   --state-dir DIR            artifacts, lock and DuckDB file (default: .serverless-dbt/)
   --verbose                  the Lambdas' log lines too
@@ -63,7 +64,8 @@ export interface LocalRunOptions {
   input: unknown;
   projectDir: string;
   profilesDir: string;
-  target: string;
+  /** The profile's target; by default the profile's own. */
+  target?: string;
   stage: string;
   stateDir: string;
   runId: string;
@@ -229,7 +231,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       ARTIFACTS_URI: artifactsUri,
       DBT_PROJECT_DIR: options.projectDir,
       DBT_PROFILES_DIR: options.profilesDir,
-      DBT_TARGET: options.target,
+      ...(options.target === undefined ? {} : { DBT_TARGET: options.target }),
       DBT_DUCKDB_PATH: options.duckdbPath ?? join(options.stateDir, 'shop.duckdb'),
       CREDENTIALS_SOURCE: 'env',
     },
@@ -302,18 +304,20 @@ export async function localCommand(args: string[]): Promise<number> {
     return 0;
   }
   const input = runInputFrom(values);
-  const projectDir = resolve(values['project-dir'] ?? join(REPO_ROOT, 'dbt'));
-  if (!existsSync(join(projectDir, 'dbt_project.yml'))) {
-    throw new UsageError(`${projectDir} is not a dbt project (no dbt_project.yml)`);
-  }
+  const stage = values.stage ?? 'dev';
+  const projectDir = projectDirOf(
+    values['project-dir'],
+    (await packagedDbtSettings({ stage })).project,
+    REPO_ROOT,
+  );
   const print = (line: string) => process.stdout.write(`${line}\n`);
   const { SLACK_WEBHOOK_URL: webhookUrl, DBT_DUCKDB_PATH: duckdbPath } = process.env;
   const result = await runLocal({
     input,
     projectDir,
-    profilesDir: resolve(values['profiles-dir'] ?? projectDir),
-    target: values.target ?? 'local',
-    stage: values.stage ?? 'dev',
+    profilesDir: profilesDirOf(values['profiles-dir'], process.env, projectDir),
+    ...(values.target === undefined ? {} : { target: values.target }),
+    stage,
     stateDir: resolve(values['state-dir'] ?? join(REPO_ROOT, '.serverless-dbt')),
     runId: newRunId(),
     ...(webhookUrl ? { webhookUrl } : {}),

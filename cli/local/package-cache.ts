@@ -29,6 +29,8 @@ export const PACKAGE_INPUTS = [
   'state-machines',
   'infra',
   'functions',
+  // The settings' checks read them: the adapters the image can install.
+  'container/adapters',
   'package.json',
   'package-lock.json',
 ] as const;
@@ -231,4 +233,22 @@ export async function packageService(options: PackageOptions): Promise<CloudForm
   return JSON.parse(
     await readFile(join(directory, TEMPLATE_FILE), 'utf8'),
   ) as CloudFormationTemplate;
+}
+
+/** The stage's dbt settings (`custom.dbt` of serverless.yml), as the package resolved them. */
+export interface DbtSettings {
+  /** The dbt project's folder, relative to the repository. */
+  project: string;
+  adapter: string;
+  /** The profile's target in AWS ('' = the profile's default). */
+  target: string;
+}
+
+export async function packagedDbtSettings(options: PackageOptions): Promise<DbtSettings> {
+  const directory = await packageDirectory(options);
+  const state = JSON.parse(await readFile(join(directory, STATE_FILE), 'utf8')) as {
+    service: { custom?: { dbt?: Partial<DbtSettings> } };
+  };
+  const dbt = state.service.custom?.dbt ?? {};
+  return { project: dbt.project ?? 'dbt', adapter: dbt.adapter ?? '', target: dbt.target ?? '' };
 }

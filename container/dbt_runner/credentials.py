@@ -1,14 +1,19 @@
-"""Warehouse credentials for the redshift target, from CREDENTIALS_SOURCE.
+"""Warehouse credentials, from CREDENTIALS_SOURCE, as the variables a profile reads with
+env_var(): one per key of the warehouse secret, for every dbt adapter (docs/configuration.md,
+"Warehouse credentials"). A key that names a secret (password, token, private key...) becomes
+DBT_ENV_SECRET_<KEY>, which dbt scrubs from its logs; any other key DBT_WAREHOUSE_<KEY>. Not
+every key under dbt's prefix: dbt hands secret variables to Jinja as placeholders, so a port
+could not be a number, and it would mask the host and port in every message that needs them.
 
-- `env` (default): ECS has already injected DBT_REDSHIFT_* through the task definition's
-  `secrets`, so there is nothing to fetch.
-- `glue:<connection>`: the seed pattern's Glue connection (JDBC URL plus USERNAME/PASSWORD,
-  or a SECRET_ID / AuthenticationConfiguration secret).
-- `secretsmanager:<arn>`: a JSON secret in the shape AWS uses for Redshift
-  (host, port, dbname, username, password; schema optional).
+- `env` (default): ECS has already injected them through the task definition's `secrets`
+  (one per key the stage's `warehouseSecretKeys` names), so there is nothing to fetch.
+- `secretsmanager:<arn>`: every top-level key of the secret's JSON object.
+- `glue:<connection>`: the seed pattern's Glue connection: HOST, PORT and DBNAME from its JDBC
+  URL, USERNAME and PASSWORD from the connection or its SECRET_ID / AuthenticationConfiguration
+  secret (the keys of AWS's own database secrets).
 
-Whatever is fetched becomes the DBT_REDSHIFT_* variables profiles.yml reads, and every
-password is handed to the Redactor before dbt starts.
+The secret values also go to the Redactor, which keeps them out of everything else the
+runner lets out.
 """
 
 from __future__ import annotations
@@ -19,20 +24,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .redaction import SECRET_NAME
+from .redaction import is_secret_name
 
-ENV_PREFIX = "DBT_REDSHIFT_"
-SECRET_KEYS = {
-    "host": "HOST",
-    "port": "PORT",
-    "dbname": "DBNAME",
-    "database": "DBNAME",
-    "username": "USER",
-    "user": "USER",
-    "password": "PASSWORD",
-    "schema": "SCHEMA",
-}
-JDBC_URL = re.compile(r"jdbc:redshift://(?P<host>[^:/?]+)(?::(?P<port>\d+))?/(?P<dbname>[^?;]+)")
+SECRET_PREFIX = "DBT_ENV_SECRET_"  # noqa: S105 (a variable name prefix, not a password)
+PLAIN_PREFIX = "DBT_WAREHOUSE_"
+JDBC_URL = re.compile(
+    r"jdbc:(?P<engine>[a-z0-9]+)://(?P<host>[^:/?;]+)(?::(?P<port>\d+))?/(?P<dbname>[^?;]+)"
+)
+DEFAULT_PORTS = {"redshift": "5439", "postgresql": "5432", "mysql": "3306", "sqlserver": "1433"}
 
 
 class CredentialsError(Exception):
@@ -53,6 +52,13 @@ def _default_client(service: str) -> Any:
     import boto3  # noqa: PLC0415 - only runs that fetch credentials pay for boto3's import
 
     return boto3.client(service)
+
+
+def env_name(key: str) -> str:
+    """The variable a secret's key becomes: `password` is DBT_ENV_SECRET_PASSWORD,
+    `private-key` DBT_ENV_SECRET_PRIVATE_KEY, `host` DBT_WAREHOUSE_HOST."""
+    prefix = SECRET_PREFIX if is_secret_name(key) else PLAIN_PREFIX
+    return prefix + re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
 
 
 def resolve_credentials(source: str, client: ClientFactory = _default_client) -> Credentials:
@@ -89,15 +95,35 @@ def _fetch_secret_json(secret_id: str, client: ClientFactory) -> dict[str, Any]:
     return value
 
 
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    # Numbers and booleans as JSON writes them (5439, true); objects (a BigQuery keyfile) as
+    # compact JSON, for the profile's `| fromjson`.
+    return json.dumps(value, separators=(",", ":"))
+
+
 def _from_secret(secret_id: str, client: ClientFactory) -> Credentials:
     value = _fetch_secret_json(secret_id, client)
     env: dict[str, str] = {}
+    keys_of: dict[str, str] = {}
+    secrets: list[str] = []
     for key, raw in value.items():
-        target = SECRET_KEYS.get(key)
-        if target is not None and raw is not None:
-            env[ENV_PREFIX + target] = str(raw)
-    _require(env, ("HOST", "USER", "PASSWORD", "DBNAME"), f"secret {secret_id}")
-    secrets = [str(raw) for key, raw in value.items() if SECRET_NAME.search(key) and raw]
+        if raw is None:
+            continue
+        name = env_name(key)
+        if name in (SECRET_PREFIX, PLAIN_PREFIX):
+            raise CredentialsError(
+                f"secret {secret_id}: key {key[:40]!r} has no letter or digit to name a variable"
+            )
+        if name in keys_of:
+            raise CredentialsError(
+                f"secret {secret_id}: keys {keys_of[name][:40]!r} and {key[:40]!r} would both be {name}"
+            )
+        keys_of[name] = key
+        env[name] = _as_text(raw)
+        if is_secret_name(key):
+            secrets.append(env[name])
     return Credentials(env=env, secrets=secrets, source="secretsmanager")
 
 
@@ -114,13 +140,12 @@ def _from_glue(connection_name: str, client: ClientFactory) -> Credentials:
     if match is None:
         raise CredentialsError(
             f"Glue connection {connection_name!r}: JDBC_CONNECTION_URL is missing or not "
-            "jdbc:redshift://host:port/dbname"
+            "jdbc:<engine>://host[:port]/dbname"
         )
-    env = {
-        ENV_PREFIX + "HOST": match["host"],
-        ENV_PREFIX + "PORT": match["port"] or "5439",
-        ENV_PREFIX + "DBNAME": match["dbname"],
-    }
+    env = {env_name("host"): match["host"], env_name("dbname"): match["dbname"]}
+    port = match["port"] or DEFAULT_PORTS.get(match["engine"])
+    if port:
+        env[env_name("port")] = port
     secrets: list[str] = []
     secret_id = properties.get("SECRET_ID") or (connection.get("AuthenticationConfiguration") or {}).get(
         "SecretArn"
@@ -131,15 +156,11 @@ def _from_glue(connection_name: str, client: ClientFactory) -> Credentials:
     else:
         user, password = properties.get("USERNAME"), properties.get("PASSWORD")
     if user:
-        env[ENV_PREFIX + "USER"] = str(user)
+        env[env_name("username")] = str(user)
     if password:
-        env[ENV_PREFIX + "PASSWORD"] = str(password)
+        env[env_name("password")] = str(password)
         secrets.append(str(password))
-    _require(env, ("USER", "PASSWORD"), f"Glue connection {connection_name!r}")
-    return Credentials(env=env, secrets=secrets, source="glue")
-
-
-def _require(env: Mapping[str, str], names: tuple[str, ...], where: str) -> None:
-    missing = [ENV_PREFIX + name for name in names if not env.get(ENV_PREFIX + name)]
+    missing = [name for name in (env_name("username"), env_name("password")) if not env.get(name)]
     if missing:
-        raise CredentialsError(f"{where} does not provide {', '.join(missing)}")
+        raise CredentialsError(f"Glue connection {connection_name!r} does not provide {', '.join(missing)}")
+    return Credentials(env=env, secrets=secrets, source="glue")

@@ -1,9 +1,13 @@
 """Keeping secret values out of stdout, dbt.log and every artifact.
 
-dbt itself only scrubs variables named DBT_ENV_SECRET_*; the warehouse password here
-arrives as DBT_REDSHIFT_PASSWORD (ECS `secrets`) or from a secret store, and it can still
-surface in a database error message or in compiled SQL, so every byte the runner lets out
-passes through one Redactor.
+dbt scrubs the values of DBT_ENV_SECRET_* variables from its own log lines, but a password
+can still surface in a database error message, in compiled SQL or in an artifact, and other
+secrets (AWS keys, tokens) reach the process under other names; so every byte the runner lets
+out passes through one Redactor.
+
+Which values are secret is decided by name: a variable's, or a secret's key. DBT_ENV_SECRET_
+marks a value for dbt, not for us: DBT_ENV_SECRET_HOST is a host name, kept readable in our
+logs and artifacts, while DBT_ENV_SECRET_PASSWORD is masked everywhere.
 """
 
 from __future__ import annotations
@@ -18,12 +22,27 @@ from typing import TextIO
 MASK = "*****"
 # Shorter values would mask ordinary words all over the logs and protect next to nothing.
 MIN_SECRET_LENGTH = 4
-SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY|CREDENTIAL", re.IGNORECASE)
+SECRET_NAME = re.compile(
+    r"PASSWORD|PASSPHRASE|SECRET|TOKEN|PRIVATE[_.-]?KEY|CREDENTIAL|API[_.-]?KEY|ACCESS[_.-]?KEY|KEYFILE",
+    re.IGNORECASE,
+)
+DBT_SECRET_PREFIX = "DBT_ENV_SECRET_"  # noqa: S105 (a variable name prefix, not a password)
+# Settings whose names mention secrets but whose values only say where the secrets are: a
+# failure's log must be able to show them.
+NOT_SECRET = frozenset({"CREDENTIALS_SOURCE"})
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable or a secret's key names a secret value."""
+    if name.upper() in NOT_SECRET:
+        return False
+    bare = name[len(DBT_SECRET_PREFIX) :] if name.upper().startswith(DBT_SECRET_PREFIX) else name
+    return SECRET_NAME.search(bare) is not None
 
 
 def secret_env_values(environ: Mapping[str, str]) -> list[str]:
     """Values of environment variables that are secret by their name, as ECS injects them."""
-    return [value for name, value in environ.items() if SECRET_NAME.search(name) and value]
+    return [value for name, value in environ.items() if is_secret_name(name) and value]
 
 
 class Redactor:

@@ -1,13 +1,15 @@
 """Credentials from Glue and Secrets Manager, read through real boto3 against a moto server,
-become the DBT_REDSHIFT_* variables with the password marked secret."""
+become the variables a profile reads (DBT_WAREHOUSE_<KEY>, and DBT_ENV_SECRET_<KEY> for a
+secret's), with the secrets marked for the Redactor."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from conftest import Moto
-from dbt_runner.credentials import CredentialsError, resolve_credentials
+from dbt_runner.credentials import CredentialsError, env_name, resolve_credentials
 
 
 @pytest.fixture
@@ -19,6 +21,16 @@ def no_clients(service: str) -> None:
     pytest.fail(f"no AWS client should be made, got one for {service}")
 
 
+VARIABLES = json.loads(
+    (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "warehouse-variables.json").read_text()
+)
+
+
+@pytest.mark.parametrize(("key", "variable"), VARIABLES["pairs"])
+def test_each_key_becomes_its_variable_as_the_stack_names_it(key: str, variable: str) -> None:
+    assert env_name(key) == variable
+
+
 def test_env_source_fetches_nothing() -> None:
     credentials = resolve_credentials("env", no_clients)
 
@@ -27,7 +39,7 @@ def test_env_source_fetches_nothing() -> None:
 
 
 @pytest.mark.integration
-def test_glue_connection_with_user_and_password_maps_to_redshift_variables(moto: Moto, clients) -> None:
+def test_glue_connection_with_user_and_password_maps_to_the_secret_variables(moto: Moto, clients) -> None:
     moto.client("glue").create_connection(
         ConnectionInput={
             "Name": "warehouse-plain",
@@ -43,11 +55,11 @@ def test_glue_connection_with_user_and_password_maps_to_redshift_variables(moto:
     credentials = resolve_credentials("glue:warehouse-plain", clients)
 
     assert credentials.env == {
-        "DBT_REDSHIFT_HOST": "cluster.example.internal",
-        "DBT_REDSHIFT_PORT": "5440",
-        "DBT_REDSHIFT_DBNAME": "analytics",
-        "DBT_REDSHIFT_USER": "dbt_runner",
-        "DBT_REDSHIFT_PASSWORD": "glue-pass-4821",
+        "DBT_WAREHOUSE_HOST": "cluster.example.internal",
+        "DBT_WAREHOUSE_PORT": "5440",
+        "DBT_WAREHOUSE_DBNAME": "analytics",
+        "DBT_WAREHOUSE_USERNAME": "dbt_runner",
+        "DBT_ENV_SECRET_PASSWORD": "glue-pass-4821",
     }
     assert credentials.secrets == ["glue-pass-4821"]
 
@@ -70,19 +82,40 @@ def test_glue_connection_with_a_secret_id_reads_the_secret(moto: Moto, clients) 
 
     credentials = resolve_credentials("glue:warehouse-linked", clients)
 
-    assert credentials.env["DBT_REDSHIFT_PORT"] == "5439"
-    assert credentials.env["DBT_REDSHIFT_USER"] == "dbt"
+    assert credentials.env["DBT_WAREHOUSE_PORT"] == "5439"  # Redshift's, the URL gave none
+    assert credentials.env["DBT_WAREHOUSE_USERNAME"] == "dbt"
     assert credentials.secrets == ["linked-pass-99"]
 
 
 @pytest.mark.integration
-def test_glue_connection_without_a_redshift_url_is_refused(moto: Moto, clients) -> None:
+def test_glue_connection_to_postgres_gets_its_default_port(moto: Moto, clients) -> None:
     moto.client("glue").create_connection(
         ConnectionInput={
             "Name": "warehouse-postgres",
             "ConnectionType": "JDBC",
             "ConnectionProperties": {
-                "JDBC_CONNECTION_URL": "jdbc:postgresql://h/db",
+                "JDBC_CONNECTION_URL": "jdbc:postgresql://pg.example.internal/shop",
+                "USERNAME": "u",
+                "PASSWORD": "pg-pass-5150",
+            },
+        }
+    )
+
+    credentials = resolve_credentials("glue:warehouse-postgres", clients)
+
+    assert credentials.env["DBT_WAREHOUSE_HOST"] == "pg.example.internal"
+    assert credentials.env["DBT_WAREHOUSE_PORT"] == "5432"
+    assert credentials.env["DBT_WAREHOUSE_DBNAME"] == "shop"
+
+
+@pytest.mark.integration
+def test_glue_connection_without_a_jdbc_url_is_refused(moto: Moto, clients) -> None:
+    moto.client("glue").create_connection(
+        ConnectionInput={
+            "Name": "warehouse-odd",
+            "ConnectionType": "JDBC",
+            "ConnectionProperties": {
+                "JDBC_CONNECTION_URL": "postgres://h/db",
                 "USERNAME": "u",
                 "PASSWORD": "p",
             },
@@ -90,7 +123,7 @@ def test_glue_connection_without_a_redshift_url_is_refused(moto: Moto, clients) 
     )
 
     with pytest.raises(CredentialsError, match="JDBC_CONNECTION_URL"):
-        resolve_credentials("glue:warehouse-postgres", clients)
+        resolve_credentials("glue:warehouse-odd", clients)
 
 
 @pytest.mark.integration
@@ -106,12 +139,13 @@ def test_secrets_manager_secret_in_the_aws_redshift_shape(moto: Moto, clients) -
     credentials = resolve_credentials(f"secretsmanager:{arn}", clients)
 
     assert credentials.env == {
-        "DBT_REDSHIFT_HOST": "h.example.internal",
-        "DBT_REDSHIFT_PORT": "5439",
-        "DBT_REDSHIFT_DBNAME": "dev",
-        "DBT_REDSHIFT_USER": "dbt",
-        "DBT_REDSHIFT_PASSWORD": "sm-pass-1234",
-        "DBT_REDSHIFT_SCHEMA": "analytics",
+        "DBT_WAREHOUSE_ENGINE": "redshift",
+        "DBT_WAREHOUSE_HOST": "h.example.internal",
+        "DBT_WAREHOUSE_PORT": "5439",
+        "DBT_WAREHOUSE_DBNAME": "dev",
+        "DBT_WAREHOUSE_USERNAME": "dbt",
+        "DBT_ENV_SECRET_PASSWORD": "sm-pass-1234",
+        "DBT_WAREHOUSE_SCHEMA": "analytics",
     }
     assert credentials.secrets == ["sm-pass-1234"]
 
@@ -128,13 +162,42 @@ def test_secret_that_is_not_json_is_refused_without_echoing_it(moto: Moto, clien
 
 
 @pytest.mark.integration
-def test_secret_missing_the_password_names_the_variable(moto: Moto, clients) -> None:
+def test_any_adapters_secret_becomes_its_keys_as_variables(moto: Moto, clients) -> None:
+    # A Snowflake key pair and a BigQuery keyfile: the profile reads what the secret holds.
+    keyfile = {"type": "service_account", "private_key": "-----BEGIN KEY-----abc"}
     arn = moto.client("secretsmanager").create_secret(
-        Name="no-password", SecretString=json.dumps({"host": "h", "dbname": "d", "username": "u"})
+        Name="snowflake-ish",
+        SecretString=json.dumps(
+            {"account": "xy12345", "user": "DBT", "private-key": "pk-9876-secret", "keyfile_json": keyfile,
+             "warehouse": None, "threads": 8}
+        ),
+    )["ARN"]  # fmt: skip
+
+    credentials = resolve_credentials(f"secretsmanager:{arn}", clients)
+
+    assert credentials.env == {
+        "DBT_WAREHOUSE_ACCOUNT": "xy12345",
+        "DBT_WAREHOUSE_USER": "DBT",
+        "DBT_ENV_SECRET_PRIVATE_KEY": "pk-9876-secret",
+        "DBT_ENV_SECRET_KEYFILE_JSON": json.dumps(keyfile, separators=(",", ":")),
+        "DBT_WAREHOUSE_THREADS": "8",
+    }
+    assert sorted(credentials.secrets) == sorted(
+        ["pk-9876-secret", json.dumps(keyfile, separators=(",", ":"))]
+    )
+
+
+@pytest.mark.integration
+def test_two_keys_that_would_make_one_variable_are_refused_by_name_not_value(moto: Moto, clients) -> None:
+    arn = moto.client("secretsmanager").create_secret(
+        Name="clashing", SecretString=json.dumps({"db-name": "value-one-11", "db_name": "value-two-22"})
     )["ARN"]
 
-    with pytest.raises(CredentialsError, match="DBT_REDSHIFT_PASSWORD"):
+    with pytest.raises(CredentialsError) as raised:
         resolve_credentials(f"secretsmanager:{arn}", clients)
+
+    assert "'db-name' and 'db_name' would both be DBT_WAREHOUSE_DB_NAME" in str(raised.value)
+    assert "value-" not in str(raised.value)
 
 
 @pytest.mark.parametrize("source", ["vault:x", "glue:", "secretsmanager", "ENV"])

@@ -41,15 +41,34 @@ def test_bytes_that_are_not_utf8_survive_redaction() -> None:
 
 def test_secret_env_values_are_picked_by_variable_name() -> None:
     environ = {
-        "DBT_REDSHIFT_PASSWORD": "pw-1234",
+        "DBT_ENV_SECRET_PASSWORD": "pw-1234",
         "DBT_ENV_SECRET_TOKEN": "tok-5678",
+        "SNOWFLAKE_PRIVATE_KEY": "pk-0000",
         "AWS_SECRET_ACCESS_KEY": "aws-secret",
         "AWS_SESSION_TOKEN": "aws-session",
-        "DBT_REDSHIFT_HOST": "example.internal",
         "PATH": "/usr/bin",
     }
 
-    assert sorted(secret_env_values(environ)) == ["aws-secret", "aws-session", "pw-1234", "tok-5678"]
+    assert sorted(secret_env_values(environ)) == [
+        "aws-secret",
+        "aws-session",
+        "pk-0000",
+        "pw-1234",
+        "tok-5678",
+    ]
+
+
+def test_connection_values_and_settings_that_only_name_secrets_stay_readable() -> None:
+    # dbt scrubs DBT_ENV_SECRET_HOST from its own lines; ours keep the host, and the
+    # credentials source, so that a connection failure can be read.
+    environ = {
+        "DBT_ENV_SECRET_HOST": "warehouse.example.internal",
+        "DBT_ENV_SECRET_USERNAME": "dbt_runner",
+        "DBT_ENV_SECRET_PORT": "5439",
+        "CREDENTIALS_SOURCE": "secretsmanager:arn:aws:secretsmanager:eu-west-1:1:secret:w",
+    }
+
+    assert secret_env_values(environ) == []
 
 
 def test_stream_masks_a_secret_split_across_writes() -> None:

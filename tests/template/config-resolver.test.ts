@@ -1,6 +1,7 @@
 // infra/config.cjs checks the stage's settings (through infra/settings.cjs) while osls resolves
 // serverless.yml, so that a wrong setting fails `serverless package` with its name, before
 // anything is deployed. Its exports are called here as osls calls them.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/packaged.ts';
@@ -23,6 +24,12 @@ const DEFAULTS: Record<string, unknown> = {
   'self:custom.names.notify': 'serverless-dbt-dev-notify',
   'param:credentialsSource': 'env',
   'param:warehouseSecretArn': '',
+  'param:warehouseSecretKeys': ['host', 'port', 'dbname', 'username', 'password'],
+  'param:warehouseSecretKmsKeyArn': '',
+  'param:dbtTarget': 'redshift',
+  'param:dbtProject': 'dbt',
+  'param:dbtAdapter': 'redshift',
+  'param:taskEnvironment': {},
   'param:slackWebhookSecretArn': '',
   'param:notifyOn': ['failure'],
   'param:docsUrl': '',
@@ -142,5 +149,117 @@ describe('infra/config.cjs', () => {
     expect(await resolve('notifyOn', { 'param:notifyOn': 'success, failure' })).toBe(
       'success,failure',
     );
+  });
+});
+
+describe("the dbt container's settings", () => {
+  const KMS_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse-AbCdEf';
+  type Variable = { Name: string; Value?: unknown; ValueFrom?: unknown };
+  type Statement = { Sid: string; Action: unknown; Resource: unknown; Condition?: unknown };
+
+  it('injects each key of warehouseSecretKeys as its variable, from that key', async () => {
+    const secrets = (await resolve('taskSecrets', {
+      'param:warehouseSecretArn': SECRET,
+      'param:warehouseSecretKeys': ['account', 'user', 'private-key'],
+    })) as Variable[];
+    expect(secrets).toEqual([
+      { Name: 'DBT_WAREHOUSE_ACCOUNT', ValueFrom: { 'Fn::Join': ['', [SECRET, ':account::']] } },
+      { Name: 'DBT_WAREHOUSE_USER', ValueFrom: { 'Fn::Join': ['', [SECRET, ':user::']] } },
+      {
+        Name: 'DBT_ENV_SECRET_PRIVATE_KEY',
+        ValueFrom: { 'Fn::Join': ['', [SECRET, ':private-key::']] },
+      },
+    ]);
+  });
+
+  it.each([
+    [['db-name', 'db_name'], /'db-name' and 'db_name' would both be DBT_WAREHOUSE_DB_NAME/],
+    [['pass word'], /not a JSON key ECS can inject/],
+    [[], /must be a list/],
+  ])('refuses warehouseSecretKeys %j', async (keys, message) => {
+    await expect(resolve('taskSecrets', { 'param:warehouseSecretKeys': keys })).rejects.toThrow(
+      message,
+    );
+  });
+
+  it('gives the container dbtTarget and taskEnvironment as plain variables, and no target when empty', async () => {
+    const named = (list: unknown) =>
+      Object.fromEntries((list as Variable[]).map(({ Name, Value }) => [Name, Value]));
+    expect(
+      named(
+        await resolve('taskEnvironment', {
+          'param:taskEnvironment': { DBT_SCHEMA: 'shop', THREADS: 8 },
+        }),
+      ),
+    ).toMatchObject({ ENV: 'dev', DBT_TARGET: 'redshift', DBT_SCHEMA: 'shop', THREADS: '8' });
+    expect(named(await resolve('taskEnvironment', { 'param:dbtTarget': '' }))).not.toHaveProperty(
+      'DBT_TARGET',
+    );
+  });
+
+  it.each([
+    [{ SNOWFLAKE_PASSWORD: 'x' }, /taskEnvironment.SNOWFLAKE_PASSWORD'.*warehouse secret/],
+    [{ DBT_TARGET: 'prod' }, /taskEnvironment.DBT_TARGET'.*set by serverless-dbt/],
+    [{ 'dbt-schema': 'x' }, /taskEnvironment.dbt-schema'.*variable name/],
+    [{ DBT_SCHEMA: { nested: true } }, /must be a string, a number or true\/false/],
+  ])('refuses taskEnvironment %j', async (value, message) => {
+    await expect(resolve('taskEnvironment', { 'param:taskEnvironment': value })).rejects.toThrow(
+      message,
+    );
+  });
+
+  it('grants kms:Decrypt through Secrets Manager only, to the role that reads the secret', async () => {
+    const decrypt = (statements: unknown) =>
+      (statements as Statement[]).filter((each) => each.Sid === 'DecryptTheWarehouseSecret');
+    const kms = { 'param:warehouseSecretKmsKeyArn': KMS_KEY };
+    const [execution] = decrypt(await resolve('executionRolePolicy', kms));
+    expect(execution).toMatchObject({ Action: 'kms:Decrypt', Resource: KMS_KEY });
+    expect(JSON.stringify(execution?.Condition)).toContain('kms:ViaService');
+    expect(decrypt(await resolve('taskRolePolicy', kms))).toEqual([]);
+    const fetched = { ...kms, 'param:credentialsSource': `secretsmanager:${SECRET}` };
+    expect(decrypt(await resolve('taskRolePolicy', fetched))).toHaveLength(1);
+    expect(decrypt(await resolve('executionRolePolicy', fetched))).toEqual([]);
+    expect(decrypt(await resolve('executionRolePolicy', {}))).toEqual([]);
+  });
+
+  it('refuses a KMS key that is not an ARN', async () => {
+    await expect(
+      resolve('executionRolePolicy', { 'param:warehouseSecretKmsKeyArn': 'alias/warehouse' }),
+    ).rejects.toThrow(/param 'warehouseSecretKmsKeyArn'/);
+  });
+});
+
+test.each(
+  (
+    JSON.parse(
+      readFileSync(join(REPO_ROOT, 'tests', 'fixtures', 'warehouse-variables.json'), 'utf8'),
+    ) as { pairs: Array<[string, string]> }
+  ).pairs,
+)('the warehouse secret key %j becomes %s, as the container names it', async (key, variable) => {
+  const [secret] = (await resolve('taskSecrets', { 'param:warehouseSecretKeys': [key] })) as Array<{
+    Name: string;
+  }>;
+  expect(secret?.Name).toBe(variable);
+});
+
+describe("the image's settings", () => {
+  it('gives the project folder, the adapter and the target as set', async () => {
+    expect(await resolve('dbtProject', { 'param:dbtProject': './dbt/' })).toBe('dbt/');
+    expect(await resolve('dbtAdapter', { 'param:dbtAdapter': 'postgres' })).toBe('postgres');
+    expect(await resolve('dbtTarget', { 'param:dbtTarget': 'prod' })).toBe('prod');
+  });
+
+  it.each([
+    ['dbtProject', 'analytics', /param 'dbtProject': "analytics" holds no dbt_project.yml/],
+    ['dbtProject', '../elsewhere', /param 'dbtProject': must be a folder inside this repository/],
+    [
+      'dbtAdapter',
+      'redshfit',
+      /param 'dbtAdapter': must be one of bigquery, databricks, duckdb, postgres, redshift, snowflake, got "redshfit"/,
+    ],
+    ['dbtTarget', 'prod target', /param 'dbtTarget'/],
+  ])('refuses %s %j', async (name, value, message) => {
+    await expect(resolve(name, { [`param:${name}`]: value })).rejects.toThrow(message);
   });
 });

@@ -15,13 +15,13 @@ interface Container {
 }
 
 const SECRET_LIKE = /PASSWORD|TOKEN|SECRET/i;
+// The keys of warehouseSecretKeys, as the container's credentials name them.
 const WAREHOUSE_VARIABLES = [
-  'DBT_REDSHIFT_HOST',
-  'DBT_REDSHIFT_PORT',
-  'DBT_REDSHIFT_DBNAME',
-  'DBT_REDSHIFT_USER',
-  'DBT_REDSHIFT_PASSWORD',
-  'DBT_REDSHIFT_SCHEMA',
+  'DBT_WAREHOUSE_HOST',
+  'DBT_WAREHOUSE_PORT',
+  'DBT_WAREHOUSE_DBNAME',
+  'DBT_WAREHOUSE_USERNAME',
+  'DBT_ENV_SECRET_PASSWORD',
 ];
 
 describe.each([DEV, LIVE])('the $stage task definition', (options) => {
@@ -62,9 +62,9 @@ describe.each([DEV, LIVE])('the $stage task definition', (options) => {
     });
   });
 
-  it('gives the container the redshift target, its credentials source and its artifacts URI', () => {
+  it('gives the container the dbtTarget, its credentials source and its artifacts URI', () => {
     expect(environment()).toMatchObject({
-      DBT_TARGET: 'redshift',
+      DBT_TARGET: params.dbtTarget,
       CREDENTIALS_SOURCE: params.credentialsSource,
       ARTIFACTS_URI: expect.stringMatching(/^s3:\/\/[a-z0-9.-]+\/dbt$/),
     });
@@ -85,7 +85,7 @@ describe.each([DEV, LIVE])('the $stage task definition', (options) => {
   it('has no plain environment variable that looks like a secret', () => {
     const names = (containers[0]?.Environment ?? []).map(({ Name }) => Name);
     expect(names.filter((name) => SECRET_LIKE.test(name))).toEqual([]);
-    expect(names).not.toEqual(expect.arrayContaining(['DBT_REDSHIFT_PASSWORD']));
+    expect(names).not.toEqual(expect.arrayContaining(['DBT_ENV_SECRET_PASSWORD']));
   });
 
   it("uses the stage's CPU and memory on Fargate", () => {
