@@ -44,11 +44,7 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
             + ("not set" if not artifacts_uri else "expected s3://bucket/prefix or file:///path")
         )
     project_dir = Path(environ.get("DBT_PROJECT_DIR") or DEFAULT_PROJECT_DIR).resolve()
-    if not (project_dir / "dbt_project.yml").is_file():
-        raise ConfigError(f"DBT_PROJECT_DIR: no dbt_project.yml in {project_dir}")
     profiles_dir = Path(environ.get("DBT_PROFILES_DIR") or project_dir).resolve()
-    if not (profiles_dir / "profiles.yml").is_file():
-        raise ConfigError(f"DBT_PROFILES_DIR: no profiles.yml in {profiles_dir}")
     return RunnerConfig(
         run_id=run_id,
         artifacts_uri=artifacts_uri,
@@ -58,6 +54,15 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
         credentials_source=environ.get("CREDENTIALS_SOURCE") or "env",
         raw_spec=environ.get("RUN_SPEC") or "{}",
     )
+
+
+def check_project(config: RunnerConfig) -> None:
+    """The project and its profile are where the settings say. Checked once the run has a
+    place for its summary (RUN_ID, ARTIFACTS_URI), so that this refusal is stored too."""
+    if not (config.project_dir / "dbt_project.yml").is_file():
+        raise ConfigError(f"DBT_PROJECT_DIR: no dbt_project.yml in {config.project_dir}")
+    if not (config.profiles_dir / "profiles.yml").is_file():
+        raise ConfigError(f"DBT_PROFILES_DIR: no profiles.yml in {config.profiles_dir}")
 
 
 def read_run_spec(raw: str) -> RunSpec:

@@ -4,6 +4,7 @@ rules in outcome.py and keeps the target files it wrote in the run's state."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, TextIO
@@ -11,6 +12,8 @@ from typing import Any, TextIO
 from .artifacts import ArtifactStore
 from .config import ConfigError, RunnerConfig
 from .outcome import (
+    CONNECTION,
+    SETTINGS,
     Failure,
     RunState,
     StepReport,
@@ -19,17 +22,41 @@ from .outcome import (
     docs_failure,
     docs_follow,
     freshness_failure,
+    missing_env_vars_message,
     setup_failure,
 )
+from .packages import check_packages, deps_failure
+from .profile_check import missing_profile_env_vars
 from .run_log import log_line
 from .run_spec import RunSpec, dbt_command_args, dbt_vars_args
 from .summary import Step
 
+PROFILE_NOT_FOUND = "Could not find profile named"
 
-def is_config_error(exception: BaseException | None) -> bool:
-    from dbt.exceptions import DbtProfileError, EnvVarMissingError  # noqa: PLC0415
 
-    return isinstance(exception, (DbtProfileError, EnvVarMissingError))
+def step_cause(exception: BaseException | None, config: RunnerConfig) -> tuple[str | None, str | None]:
+    """Where the fault of a step that raised lies (outcome.SETTINGS, outcome.CONNECTION, or None
+    for dbt and the project), and the words that name it (StepReport.message)."""
+    from dbt.adapters.exceptions import FailedToConnectError  # noqa: PLC0415
+    from dbt.exceptions import DbtProfileError, DbtProjectError, EnvVarMissingError  # noqa: PLC0415
+
+    if exception is None:
+        return None, None
+    # dbt's message without the "Runtime Error" header its str() adds.
+    message = getattr(exception, "msg", None)
+    text = message if isinstance(message, str) else str(exception)
+    # Every adapter raises FailedToConnectError when its first connection fails, whether the
+    # warehouse refused the login or could not be reached; the text is the database's own.
+    if isinstance(exception, FailedToConnectError):
+        return CONNECTION, text
+    if isinstance(exception, EnvVarMissingError):
+        return SETTINGS, text
+    if isinstance(exception, DbtProfileError):
+        missing = missing_profile_env_vars(config.project_dir, config.profiles_dir, config.target, os.environ)
+        return SETTINGS, missing_env_vars_message(missing, text) if missing else text
+    if isinstance(exception, DbtProjectError) and text.startswith(PROFILE_NOT_FOUND):
+        return SETTINGS, f"{text} in {config.profiles_dir / 'profiles.yml'}"
+    return None, None
 
 
 class DbtSteps:
@@ -57,11 +84,17 @@ class DbtSteps:
         return args + dbt_vars_args(self.spec)
 
     def invoke(
-        self, step_name: str, args: list[str], *, keeps: tuple[str, ...] = (), use_manifest: bool = True
+        self,
+        step_name: str,
+        args: list[str],
+        *,
+        keeps: tuple[str, ...] = (),
+        use_manifest: bool = True,
+        reason: str | None = None,
     ) -> tuple[StepReport, Any]:
         """Runs one dbt step and returns its report and dbt's result object; `keeps` are the
         target files this step writes, taken even when the step failed or was stopped, and
-        never left over from an earlier step."""
+        never left over from an earlier step; `reason`, why the step runs, goes in its log line."""
         from dbt.cli.main import dbtRunner  # noqa: PLC0415 - dbt's import is most of start-up
 
         for name in keeps:
@@ -72,7 +105,8 @@ class DbtSteps:
         result = runner.invoke(args)
         self.state.running_step = None
         seconds = time.monotonic() - started
-        report = StepReport(step_name, result.success, result.exception, is_config_error(result.exception))
+        cause, message = step_cause(result.exception, self.config)
+        report = StepReport(step_name, result.success, result.exception, cause, message)
         self.state.steps.append(Step(step_name, report.status, seconds))
         log_line(
             self.out,
@@ -80,6 +114,7 @@ class DbtSteps:
             step=step_name,
             status=report.status,
             seconds=round(seconds, 3),
+            **({"reason": reason} if reason else {}),
             runId=self.config.run_id,
         )
         for name in keeps:
@@ -95,8 +130,7 @@ class DbtSteps:
         return True
 
     def run(self, store: ArtifactStore) -> None:
-        deps, _ = self.invoke("deps", ["deps", *self.common_args(with_target_path=False)], use_manifest=False)
-        if self.failed(setup_failure(deps)):
+        if not self.deps():
             return
         # Writing manifest.json here would cost a large project 0.4 s on every run; the command
         # writes it anyway, and keep_parsed_manifest covers the runs that stop before it does.
@@ -113,6 +147,30 @@ class DbtSteps:
                     self.docs()
         finally:
             self.keep_parsed_manifest()
+
+    def deps(self) -> bool:
+        """Installs the packages only when they are not installed as package-lock.yml pins them
+        (packages.py): the image installed them at build time, and a run may have no network.
+        Returns whether the run goes on."""
+        check = check_packages(self.config.project_dir, self.spec.vars or {})
+        if not check.needed:
+            self.state.steps.append(Step("deps", "skipped", check.seconds))
+            log_line(
+                self.out,
+                "step",
+                step="deps",
+                status="skipped",
+                seconds=round(check.seconds, 3),
+                reason=check.reason,
+                runId=self.config.run_id,
+            )
+            return True
+        # dbt's console output for deps is its retries' tracebacks when there is no network;
+        # the step's line and the run's error say what matters, dbt.log keeps the rest.
+        args = ["deps", "--log-level", "none", "--log-level-file", "debug"]
+        args += self.common_args(with_target_path=False)
+        report, _ = self.invoke("deps", args, use_manifest=False, reason=check.reason)
+        return not self.failed(deps_failure(report, check) or setup_failure(report))
 
     def keep_parsed_manifest(self) -> None:
         if "manifest.json" not in self.state.files and self.manifest is not None:

@@ -40,6 +40,12 @@ class Failure:
     error: str
 
 
+# Where the fault lies when a step raised, if not in dbt or the project: either way it is the
+# run's configuration (exit 3), fixed where the run's settings live, never in the project.
+SETTINGS = "settings"  # the profile, or a variable it reads that is not set
+CONNECTION = "connection"  # the warehouse refused the login or could not be reached
+
+
 @dataclass(frozen=True)
 class StepReport:
     """What one dbt step reported, in the terms the rules need."""
@@ -47,8 +53,11 @@ class StepReport:
     name: str
     success: bool
     exception: BaseException | None = None
-    # dbt's profile and env_var errors: the run's settings are wrong, not the project.
-    config_error: bool = False
+    # SETTINGS, CONNECTION, or None for dbt or the project (dbt_steps.py tells them apart).
+    cause: str | None = None
+    # dbt's own words for the exception, without its "Runtime Error" header, made precise
+    # where dbt is vague (the variable an invalid profile lacks); None: the exception's text.
+    message: str | None = None
 
     @property
     def status(self) -> str:
@@ -76,11 +85,29 @@ class RunState:
             self.error = failure.error
 
 
+def one_line(text: str) -> str:
+    """summary.json's `error` is one line: dbt's messages span several, indented."""
+    return " ".join(text.split())
+
+
+def missing_env_vars_message(names: list[str], dbt_message: str) -> str:
+    """dbt's own sentence for a missing variable, for the ones it did not name, followed by
+    what it said instead."""
+    quoted = ", ".join(f"'{name}'" for name in names)
+    several = "s" if len(names) > 1 else ""
+    return f"Env var{several} required but not provided: {quoted} (dbt: {one_line(dbt_message)})"
+
+
 def exception_failure(step: StepReport) -> Failure:
-    """A step that raised: dbt could not run, unless it was the run's settings that were wrong."""
-    if step.config_error:
-        return Failure(EXIT_CONFIG, f"{step.name}: {step.exception}")
-    return Failure(EXIT_DBT_ERROR, f"{step.name}: {type(step.exception).__name__}: {step.exception}")
+    """A step that raised: dbt could not run, unless the run's settings were wrong or the
+    warehouse would not take the connection. The error quotes the cause in dbt's (or the
+    database's) own words, which Evaluate's hints recognise (functions/evaluate/classify.ts)."""
+    text = one_line(step.message if step.message is not None else str(step.exception))
+    if step.cause == CONNECTION:
+        return Failure(EXIT_CONFIG, f"{step.name}: could not connect to the warehouse: {text}")
+    if step.cause == SETTINGS:
+        return Failure(EXIT_CONFIG, f"{step.name}: {text}")
+    return Failure(EXIT_DBT_ERROR, f"{step.name}: {type(step.exception).__name__}: {text}")
 
 
 def _unless_success(step: StepReport, problem: str) -> Failure | None:
@@ -99,8 +126,9 @@ def setup_failure(step: StepReport) -> Failure | None:
 
 
 def freshness_failure(step: StepReport, mode: str, sources: list[dict[str, Any]]) -> Failure | None:
-    """None when the run goes on: the sources are fresh, or `warn` asks to build regardless."""
-    if step.success or mode == "warn":
+    """None when the run goes on: the sources are fresh, or `warn` asks to build regardless,
+    which a wrong profile or a warehouse that refuses the connection would not let it do."""
+    if step.success or (mode == "warn" and step.cause is None):
         return None
     if step.exception is not None:
         return exception_failure(step)

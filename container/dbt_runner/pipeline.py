@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .artifacts import ArtifactStore, open_store
-from .config import ConfigError, RunnerConfig, read_config, read_run_spec
+from .config import ConfigError, RunnerConfig, check_project, read_config, read_run_spec
 from .credentials import resolve_credentials
 from .dbt_steps import DbtSteps
 from .lifecycle import DEFAULT_STOP_GRACE_SECONDS, Run
@@ -61,6 +61,7 @@ def run_steps(
     try:
         state.spec = read_run_spec(config.raw_spec)
         log_line(out, "run", status="started", runId=config.run_id, spec=state.spec.to_json_dict())
+        check_project(config)
         credentials_started = time.monotonic()
         try:
             credentials = resolve_credentials(config.credentials_source)

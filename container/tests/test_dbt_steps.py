@@ -1,12 +1,17 @@
 """dbt's freshness results as the plain records the summary reads, built from stand-ins for
-dbt's result objects (the steps themselves run real dbt in test_entrypoint.py)."""
+dbt's result objects, and whose fault dbt's exceptions are (the steps themselves run real dbt
+in test_entrypoint.py and test_config_errors.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 
-from dbt_runner.dbt_steps import freshness_results
+import pytest
+from dbt_runner.config import RunnerConfig
+from dbt_runner.dbt_steps import freshness_results, step_cause
+from dbt_runner.outcome import CONNECTION, SETTINGS
 
 
 def test_freshness_records_keep_every_source_with_its_status_and_only_failures_keep_a_message() -> None:
@@ -45,3 +50,73 @@ def test_freshness_records_keep_every_source_with_its_status_and_only_failures_k
 
 def test_no_freshness_result_is_no_records() -> None:
     assert freshness_results(None) == []
+
+
+def _config(tmp_path: Path, target: str | None = "postgres") -> RunnerConfig:
+    return RunnerConfig(
+        run_id="r",
+        artifacts_uri=tmp_path.as_uri(),
+        project_dir=tmp_path,
+        profiles_dir=tmp_path,
+        target=target,
+        credentials_source="env",
+        raw_spec="{}",
+    )
+
+
+def test_a_failed_connection_is_the_connections_fault_in_the_databases_words(tmp_path: Path) -> None:
+    from dbt.adapters.exceptions import FailedToConnectError  # noqa: PLC0415
+
+    refused = FailedToConnectError('connection to server at "*****", port 5432 failed: Connection refused')
+
+    assert step_cause(refused, _config(tmp_path)) == (
+        CONNECTION,
+        'connection to server at "*****", port 5432 failed: Connection refused',
+    )
+
+
+def test_a_missing_variable_or_profile_is_the_settings_fault_naming_it(tmp_path: Path) -> None:
+    from dbt.exceptions import DbtProjectError, EnvVarMissingError  # noqa: PLC0415
+
+    assert step_cause(EnvVarMissingError("DBT_ENV_SECRET_HOST"), _config(tmp_path)) == (
+        SETTINGS,
+        "Env var required but not provided: 'DBT_ENV_SECRET_HOST'",
+    )
+    assert step_cause(DbtProjectError("Could not find profile named 'shop'"), _config(tmp_path)) == (
+        SETTINGS,
+        f"Could not find profile named 'shop' in {tmp_path / 'profiles.yml'}",
+    )
+
+
+def test_a_refused_profile_names_the_variables_its_target_lacks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dbt.exceptions import DbtProfileError  # noqa: PLC0415
+
+    (tmp_path / "dbt_project.yml").write_text("name: shop\nprofile: shop\n")
+    (tmp_path / "profiles.yml").write_text(
+        "shop:\n  target: local\n  outputs:\n    postgres:\n"
+        "      password: \"{{ env_var('DBT_ENV_SECRET_PASSWORD') }}\"\n"
+    )
+    monkeypatch.delenv("DBT_ENV_SECRET_PASSWORD", raising=False)
+    refused = DbtProfileError(
+        'Credentials in profile "shop", target "postgres" invalid: None is not of type \'string\''
+    )
+
+    cause, message = step_cause(refused, _config(tmp_path))
+
+    assert cause == SETTINGS
+    assert message == (
+        "Env var required but not provided: 'DBT_ENV_SECRET_PASSWORD' "
+        '(dbt: Credentials in profile "shop", target "postgres" invalid: None is not of type \'string\')'
+    )
+    # Another target reads nothing that is missing: dbt's words stand.
+    assert step_cause(refused, _config(tmp_path, target="local"))[1] == refused.msg
+
+
+def test_an_error_of_dbt_or_the_project_is_no_configuration_fault(tmp_path: Path) -> None:
+    from dbt.exceptions import DbtProjectError  # noqa: PLC0415
+
+    assert step_cause(DbtProjectError("Invalid project config"), _config(tmp_path)) == (None, None)
+    assert step_cause(ValueError("boom"), _config(tmp_path)) == (None, None)
+    assert step_cause(None, _config(tmp_path)) == (None, None)

@@ -7,12 +7,14 @@ import pytest
 from dbt_runner.config import ConfigError
 from dbt_runner.credentials import CredentialsError
 from dbt_runner.outcome import (
+    CONNECTION,
     EXIT_ARTIFACTS,
     EXIT_CONFIG,
     EXIT_DBT_ERROR,
     EXIT_DBT_FAILED,
     EXIT_SUCCESS,
     RUN_ERRORS,
+    SETTINGS,
     STOPPED_BY_SIGTERM,
     Failure,
     RunState,
@@ -24,6 +26,7 @@ from dbt_runner.outcome import (
     docs_failure,
     docs_follow,
     freshness_failure,
+    missing_env_vars_message,
     run_error_failure,
     run_status,
     setup_failure,
@@ -33,7 +36,11 @@ from dbt_runner.run_spec import InvalidRunInput
 
 
 class ProfileError(Exception):
-    """Stands in for dbt's DbtProfileError: what makes it a config error is the report's flag."""
+    """Stands in for dbt's DbtProfileError: what makes it a config error is the report's cause."""
+
+
+class ConnectError(Exception):
+    """Stands in for dbt's FailedToConnectError, whose text opens with dbt's header."""
 
 
 def ok(name: str) -> StepReport:
@@ -44,8 +51,10 @@ def failed(name: str) -> StepReport:
     return StepReport(name, success=False)
 
 
-def raised(name: str, exception: BaseException, *, config_error: bool = False) -> StepReport:
-    return StepReport(name, success=False, exception=exception, config_error=config_error)
+def raised(
+    name: str, exception: BaseException, *, cause: str | None = None, message: str | None = None
+) -> StepReport:
+    return StepReport(name, success=False, exception=exception, cause=cause, message=message)
 
 
 def source(unique_id: str, status: str) -> dict[str, object]:
@@ -95,9 +104,57 @@ def test_deps_or_parse_raising_is_exit_2_naming_the_exception() -> None:
 
 
 def test_a_profile_or_env_var_error_is_exit_3_without_the_exception_name() -> None:
-    failure = setup_failure(raised("parse", ProfileError("DBT_REDSHIFT_HOST not set"), config_error=True))
+    failure = setup_failure(raised("parse", ProfileError("DBT_REDSHIFT_HOST not set"), cause=SETTINGS))
 
     assert failure == Failure(EXIT_CONFIG, "parse: DBT_REDSHIFT_HOST not set")
+
+
+def test_a_failed_connection_is_exit_3_quoting_the_databases_own_words_on_one_line() -> None:
+    refused = 'connection to server at "*****", port 5432 failed: FATAL:  password authentication failed\n  '
+
+    failure = setup_failure(
+        raised("parse", ConnectError(f"Database Error\n  {refused}"), cause=CONNECTION, message=refused)
+    )
+
+    assert failure == Failure(
+        EXIT_CONFIG,
+        'parse: could not connect to the warehouse: connection to server at "*****", port 5432 failed: '
+        "FATAL: password authentication failed",
+    )
+
+
+def test_a_profile_error_quotes_dbts_message_rather_than_its_header() -> None:
+    failure = setup_failure(
+        raised(
+            "parse",
+            ProfileError("Runtime Error\n  The profile 'shop' does not have a target named 'nope'."),
+            cause=SETTINGS,
+            message="The profile 'shop' does not have a target named 'nope'. Valid targets:\n - local",
+        )
+    )
+
+    assert failure == Failure(
+        EXIT_CONFIG,
+        "parse: The profile 'shop' does not have a target named 'nope'. Valid targets: - local",
+    )
+
+
+def test_an_error_of_dbt_or_the_project_stays_exit_2_on_one_line() -> None:
+    failure = setup_failure(raised("parse", ValueError("Compilation Error\n  unexpected '}'\n")))
+
+    assert failure == Failure(EXIT_DBT_ERROR, "parse: ValueError: Compilation Error unexpected '}'")
+
+
+def test_a_missing_variable_is_named_in_dbts_words_with_what_dbt_said_instead() -> None:
+    dbt_said = 'Credentials in profile "shop", target "postgres" invalid: None is not of type \'string\''
+
+    assert missing_env_vars_message(["DBT_ENV_SECRET_PASSWORD"], dbt_said) == (
+        "Env var required but not provided: 'DBT_ENV_SECRET_PASSWORD' "
+        '(dbt: Credentials in profile "shop", target "postgres" invalid: None is not of type \'string\')'
+    )
+    assert missing_env_vars_message(["A", "B"], "x").startswith(
+        "Env vars required but not provided: 'A', 'B' ("
+    )
 
 
 def test_deps_and_parse_that_succeed_let_the_run_go_on() -> None:
@@ -118,6 +175,19 @@ def test_freshness_warn_goes_on_past_stale_and_unchecked_sources() -> None:
     assert freshness_failure(raised("freshness", RuntimeError("x")), "warn", []) is None
 
 
+@pytest.mark.parametrize("cause", [SETTINGS, CONNECTION])
+def test_freshness_warn_stops_at_a_wrong_profile_or_a_refused_connection(cause: str) -> None:
+    # The command would fail the same way: the run ends at the first, telling, failure.
+    failure = freshness_failure(
+        raised("freshness", ConnectError("x"), cause=cause, message="Connection refused"), "warn", []
+    )
+
+    assert failure is not None
+    assert failure.exit_code == EXIT_CONFIG
+    assert failure.error.startswith("freshness: ")
+    assert failure.error.endswith("Connection refused")
+
+
 def test_freshness_fail_on_a_stale_source_is_exit_1_naming_it() -> None:
     sources = [source("source.shop.raw.orders", "error"), source("source.shop.raw.customers", "pass")]
 
@@ -135,9 +205,7 @@ def test_freshness_fail_on_a_source_that_cannot_be_checked_is_exit_2_even_beside
 
 
 def test_freshness_fail_that_raised_is_classified_like_any_step() -> None:
-    failure = freshness_failure(
-        raised("freshness", ProfileError("no profile"), config_error=True), "fail", []
-    )
+    failure = freshness_failure(raised("freshness", ProfileError("no profile"), cause=SETTINGS), "fail", [])
 
     assert failure == Failure(EXIT_CONFIG, "freshness: no profile")
 
@@ -150,7 +218,7 @@ def test_the_command_raising_is_exit_2_or_3() -> None:
     assert command_failure(raised("run", OSError("disk full"))) == Failure(
         EXIT_DBT_ERROR, "run: OSError: disk full"
     )
-    assert command_failure(raised("run", ProfileError("bad"), config_error=True)) == Failure(
+    assert command_failure(raised("run", ProfileError("bad"), cause=SETTINGS)) == Failure(
         EXIT_CONFIG, "run: bad"
     )
 

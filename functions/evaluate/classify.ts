@@ -34,7 +34,7 @@ import type {
 } from '../shared/contracts.ts';
 import { parseJson, readTask, type TaskContainer, taskFromCause, taskIdOf } from './ecs-task.ts';
 import * as reasons from './reasons.ts';
-import { cut, type Wording } from './reasons.ts';
+import { type ConfigCause, cut, type RunPlace, type Wording } from './reasons.ts';
 
 // evaluate.ts words its own reasons with these.
 export { cut, QUOTE_CHARS } from './reasons.ts';
@@ -310,6 +310,70 @@ export function judgePrepareFailure(error: Partial<CaughtError>): Judgement {
     default:
       return judged(NO_FACTS, 'INFRA_FAILED', reasons.prepareFailed(name, message));
   }
+}
+
+// --- the dbt runner's own error (summary.json's `error`, worded by container/dbt_runner/) ----
+
+const ENV_VAR_MISSING_RE = /Env vars? required but not provided: ((?:'[^']+'(?:, )?)+)/i;
+const CONNECTION_RE = /could not connect to the warehouse: /i;
+// The database's words for a refused login: PostgreSQL and Redshift (28P01, 28000), Snowflake,
+// Databricks, SQL Server.
+const LOGIN_RE =
+  /password authentication failed|authentication failed|no password supplied|role "[^"]*" does not exist|invalid (?:user(?:name)?|password)|incorrect username or password|login failed|\b28P01\b|\b28000\b/i;
+const UNREACHABLE_RE =
+  /connection refused|could not translate host name|name or service not known|temporary failure in name resolution|no route to host|network is unreachable|timed? ?out|timeout expired|could not connect to server/i;
+
+/** What the runner's error says is wrong with the run's configuration. */
+export function configCause(error: string): ConfigCause {
+  const missing = ENV_VAR_MISSING_RE.exec(error);
+  if (missing?.[1] !== undefined) {
+    return { kind: 'envVar', names: [...missing[1].matchAll(/'([^']+)'/g)].map((m) => m[1] ?? '') };
+  }
+  if (CONNECTION_RE.test(error)) {
+    if (LOGIN_RE.test(error)) return { kind: 'login' };
+    if (UNREACHABLE_RE.test(error)) return { kind: 'unreachable' };
+    return { kind: 'connection' };
+  }
+  if (/^InvalidRunInput:/.test(error)) return { kind: 'runInput' };
+  if (/DBT_PROJECT_DIR: no dbt_project\.yml/.test(error)) return { kind: 'noProject' };
+  if (/DBT_PROFILES_DIR: no profiles\.yml|Could not find profile named/i.test(error)) {
+    return { kind: 'noProfile' };
+  }
+  if (/does not have a target named/i.test(error)) return { kind: 'noTarget' };
+  if (/Credentials in profile|in profile "|profiles\.yml/i.test(error)) {
+    return { kind: 'profileInvalid' };
+  }
+  if (
+    /CREDENTIALS_SOURCE|Glue connection|secret .*(?:could not be read|is not a JSON object)/i.test(
+      error,
+    )
+  ) {
+    return { kind: 'credentialsSource' };
+  }
+  return { kind: 'other' };
+}
+
+/** `serverless-dbt local` stores its artifacts on the laptop; a deployed stage's go to S3. */
+export const placeOf = (artifactsUri: string | null | undefined): RunPlace =>
+  typeof artifactsUri === 'string' && artifactsUri.startsWith('file://') ? 'local' : 'aws';
+
+/**
+ * The hint for what the dbt runner itself reported (exit 2 or 3), made to fit its cause, as its
+ * summary.json's `error` names it, and where the run ran; `fallback` when neither applies.
+ */
+export function runnerHint(
+  judgement: Pick<Judgement, 'verdict' | 'exitCode' | 'hint'>,
+  error: string | null,
+  artifactsUri: string | null | undefined,
+): string | null {
+  const place = placeOf(artifactsUri);
+  if (judgement.verdict === 'DBT_ERROR' && judgement.exitCode === 2) {
+    return reasons.dbtErrorHint(place);
+  }
+  if (judgement.verdict === 'CONFIG_ERROR' && judgement.exitCode === 3) {
+    return reasons.configErrorHint(configCause(error ?? ''), place);
+  }
+  return judgement.hint;
 }
 
 /**

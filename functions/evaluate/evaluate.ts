@@ -4,7 +4,7 @@
  * read (functions/shared/contracts.ts).
  */
 import type { EvaluateEvent, Evaluation, PreparedRun, RunState } from '../shared/contracts.ts';
-import { cut, type EvaluateSettings, type Judgement, QUOTE_CHARS } from './classify.ts';
+import { cut, type EvaluateSettings, type Judgement, QUOTE_CHARS, runnerHint } from './classify.ts';
 import type { EvaluationSummary } from './summary.ts';
 
 const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -64,7 +64,7 @@ export function buildEvaluation(
   const reason = withSummary(judgement, summary);
   const hint = retryable
     ? attemptsHint(judgement.hint, attempt, settings.maxAttempts, retry)
-    : judgement.hint;
+    : runnerHint(judgement, summary?.error ?? null, run?.artifactsUri);
   return {
     verdict: judgement.verdict,
     retryable,

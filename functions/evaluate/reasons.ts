@@ -167,11 +167,12 @@ export const DBT_EXITS = {
   },
   2: {
     reason:
-      'dbt could not run (exit 2): the project did not parse or compile, or the warehouse connection failed.',
+      'dbt could not run (exit 2): the project did not parse or compile, or a dbt step failed.',
     hint: "Read the error at the end of the run's dbt.log; `serverless-dbt local` reproduces compile errors on a laptop.",
   },
   3: {
-    reason: "The dbt container's configuration or credentials are missing or invalid (exit 3).",
+    reason:
+      "The dbt container's configuration or credentials are missing or invalid, or the warehouse refused the connection (exit 3).",
     hint: "Check the task definition's environment and secrets (CREDENTIALS_SOURCE and the warehouse secret); the task's log names the setting.",
   },
   4: {
@@ -179,6 +180,123 @@ export const DBT_EXITS = {
     hint: 'Check that the artifacts bucket exists and that the task role may write to it; the warehouse was updated as dbt reported.',
   },
 } satisfies Record<number, Wording>;
+
+// --- what to do about the dbt runner's own error, by its cause and where the run ran -------
+
+/**
+ * Where a run ran: `local` is `serverless-dbt local` on a laptop (its settings are the command
+ * line and the shell), `aws` a task of a deployed stage (the stage's settings, the image, the
+ * warehouse secret).
+ */
+export type RunPlace = 'local' | 'aws';
+
+/** What the runner's error says is wrong with a run's configuration (classify.ts tells). */
+export type ConfigCause =
+  | { kind: 'envVar'; names: string[] }
+  | {
+      kind:
+        | 'noProject'
+        | 'noProfile'
+        | 'noTarget'
+        | 'profileInvalid'
+        | 'login'
+        | 'unreachable'
+        | 'connection'
+        | 'credentialsSource'
+        | 'runInput'
+        | 'other';
+    };
+
+// The variables the warehouse secret's keys become (docs/configuration.md, "Warehouse
+// credentials"): a secret's under dbt's prefix, any other key's under ours.
+const SECRET_KEY_PREFIXES = ['DBT_ENV_SECRET_', 'DBT_WAREHOUSE_'];
+const keyPrefixOf = (name: string) => SECRET_KEY_PREFIXES.find((prefix) => name.startsWith(prefix));
+
+const listed = (names: readonly string[]): string => names.map(cut80).join(', ');
+const cut80 = (name: string): string => cut(name, 80);
+
+function envVarHint(names: readonly string[], place: RunPlace): string {
+  if (place === 'local') {
+    return `Export ${listed(names)} in the shell that runs \`serverless-dbt local\`, or give its env_var() in profiles.yml a default.`;
+  }
+  const keys = names.filter((name) => keyPrefixOf(name) !== undefined);
+  const others = names.filter((name) => keyPrefixOf(name) === undefined);
+  const parts: string[] = [];
+  if (keys.length > 0) {
+    const secretKeys = keys.map((name) => name.slice(keyPrefixOf(name)?.length ?? 0).toLowerCase());
+    parts.push(
+      `Add the key ${listed(secretKeys)} to the warehouse secret (a key becomes DBT_WAREHOUSE_<KEY>, or DBT_ENV_SECRET_<KEY> when it names a secret); with credentialsSource env, list it in the stage's warehouseSecretKeys too, then deploy.`,
+    );
+  }
+  if (others.length > 0) {
+    parts.push(
+      `Set ${listed(others)} in the dbt task's environment, or give its env_var() in profiles.yml a default.`,
+    );
+  }
+  return parts.join(' ');
+}
+
+const CONFIG_HINTS: Record<Exclude<ConfigCause['kind'], 'envVar'>, Record<RunPlace, string>> = {
+  noProject: {
+    local: 'Pass --project-dir with the folder that holds dbt_project.yml.',
+    aws: 'DBT_PROJECT_DIR must name the dbt project the image holds: rebuild the image with the project in it.',
+  },
+  noProfile: {
+    local:
+      'Put a profiles.yml with the profile that dbt_project.yml names in the project folder, or pass --profiles-dir.',
+    aws: 'The image needs a profiles.yml with the profile that dbt_project.yml names, where DBT_PROFILES_DIR points (the project folder by default): rebuild and push the image.',
+  },
+  noTarget: {
+    local: 'Pass --target with one of the targets the reason lists.',
+    aws: "Set the stage's dbtTarget to one of the targets the reason lists, then deploy.",
+  },
+  profileInvalid: {
+    local:
+      'Fix the target in profiles.yml, or the variables it reads from your shell: the reason names what dbt refused.',
+    aws: "Fix the target in the image's profiles.yml, or the warehouse secret's keys it reads: the reason names what dbt refused.",
+  },
+  login: {
+    local:
+      'The warehouse refused the login: check DBT_WAREHOUSE_USERNAME and DBT_ENV_SECRET_PASSWORD in the shell that runs `serverless-dbt local`.',
+    aws: 'The warehouse refused the login: correct the username and password in the warehouse secret (or the Glue connection), then run again.',
+  },
+  unreachable: {
+    local:
+      'Check that the warehouse is running and reachable from this machine at the host and port the profile reads (DBT_WAREHOUSE_HOST, DBT_WAREHOUSE_PORT).',
+    aws: "Check the host and port in the warehouse secret, and that the task's subnets and security group reach the warehouse on that port.",
+  },
+  connection: {
+    local:
+      "Check the profile's connection values (host, port, dbname, user) that your shell's DBT_WAREHOUSE_ variables give it.",
+    aws: "Check the warehouse secret's connection values (host, port, dbname, username) and the network from the task's subnets to the warehouse.",
+  },
+  credentialsSource: {
+    local:
+      'A local run reads the warehouse connection from DBT_WAREHOUSE_ and DBT_ENV_SECRET_ variables in your shell: export them.',
+    aws: "Check the stage's credentialsSource, and that the task role may read that secret or Glue connection (and decrypt it with its KMS key).",
+  },
+  runInput: {
+    local: 'Fix the field named in the reason; docs/run-input.md lists every field and its limits.',
+    aws: 'Fix the field named in the reason; docs/run-input.md lists every field and its limits.',
+  },
+  other: {
+    local:
+      'Fix the setting the reason names: a local run takes its settings from the command line and your shell.',
+    aws: DBT_EXITS[3].hint,
+  },
+};
+
+/** What to do about a CONFIG_ERROR from the dbt runner (exit 3), for its cause. */
+export function configErrorHint(cause: ConfigCause, place: RunPlace): string {
+  return cause.kind === 'envVar' ? envVarHint(cause.names, place) : CONFIG_HINTS[cause.kind][place];
+}
+
+/** What to do about a DBT_ERROR (exit 2): on a laptop, `serverless-dbt local` is already it. */
+export function dbtErrorHint(place: RunPlace): string {
+  return place === 'local'
+    ? "Read the error at the end of dbt.log in the run's artifacts folder, fix the project and run `serverless-dbt local` again."
+    : DBT_EXITS[2].hint;
+}
 
 export const noDbtContainer = (
   containerName: string,

@@ -1,6 +1,12 @@
 // Evaluate's classifier over every way a run can end, with tasks and errors of the shapes
 // Step Functions really hands over (tasks.ts).
-import { causeMessage, judge } from '../../../functions/evaluate/classify.ts';
+import {
+  causeMessage,
+  configCause,
+  judge,
+  placeOf,
+  runnerHint,
+} from '../../../functions/evaluate/classify.ts';
 import { buildEvaluation } from '../../../functions/evaluate/evaluate.ts';
 import type { Evaluation, RunState, Verdict } from '../../../functions/shared/contracts.ts';
 import {
@@ -734,5 +740,111 @@ describe('causeMessage', () => {
     ['nothing for JSON cut short', '{"errorMessage":"it bro', undefined],
   ])('reads %s', (_name, cause, expected) => {
     expect(causeMessage(cause)).toBe(expected);
+  });
+});
+
+describe('configCause: what the runner’s error (summary.json) says is wrong', () => {
+  it.each<[string, string, string]>([
+    [
+      'a variable dbt names',
+      "parse: Env var required but not provided: 'DBT_ENV_SECRET_HOST'",
+      'envVar',
+    ],
+    [
+      'a login the warehouse refused',
+      'freshness: could not connect to the warehouse: connection to server at "*****", port 5432 failed: FATAL: password authentication failed for user "*****"',
+      'login',
+    ],
+    [
+      'a warehouse that cannot be reached',
+      'build: could not connect to the warehouse: connection to server at "*****", port 5439 failed: Connection refused Is the server running on that host and accepting TCP/IP connections?',
+      'unreachable',
+    ],
+    [
+      'a connection refused for another reason',
+      'parse: could not connect to the warehouse: FATAL: database "shop" does not exist',
+      'connection',
+    ],
+    ['a missing project', 'DBT_PROJECT_DIR: no dbt_project.yml in /app/dbt', 'noProject'],
+    ['a missing profiles.yml', 'DBT_PROFILES_DIR: no profiles.yml in /app/dbt', 'noProfile'],
+    [
+      'a missing profile',
+      "parse: Could not find profile named 'shop' in /app/dbt/profiles.yml",
+      'noProfile',
+    ],
+    [
+      'a missing target',
+      "parse: The profile 'shop' does not have a target named 'prod'. The valid target names for this profile are: - local",
+      'noTarget',
+    ],
+    [
+      'a profile dbt refused',
+      'parse: Credentials in profile "shop", target "pg" invalid: \'x\' is not of type \'integer\'',
+      'profileInvalid',
+    ],
+    [
+      'a credentials source that failed',
+      'secret arn:aws:secretsmanager:eu-west-1:1:secret:w could not be read (AccessDeniedException)',
+      'credentialsSource',
+    ],
+    ['a refused run input', "InvalidRunInput: select: contains ';'", 'runInput'],
+    ['anything else', "retryOf: run 'x' has no run_results.json", 'other'],
+  ])('tells %s', (_name, error, kind) => {
+    expect(configCause(error).kind).toBe(kind);
+  });
+
+  it('names every variable the runner named, without their quotes', () => {
+    expect(
+      configCause(
+        "parse: Env vars required but not provided: 'DBT_ENV_SECRET_PASSWORD', 'DBT_SCHEMA' (dbt: None is not of type 'string')",
+      ),
+    ).toStrictEqual({ kind: 'envVar', names: ['DBT_ENV_SECRET_PASSWORD', 'DBT_SCHEMA'] });
+  });
+});
+
+describe('runnerHint: the hint for exit 2 and 3, by cause and by where the run ran', () => {
+  const MISSING = "parse: Env var required but not provided: 'DBT_ENV_SECRET_PASSWORD'";
+  const config = { verdict: 'CONFIG_ERROR', exitCode: 3, hint: 'generic' } as const;
+
+  it('tells a local run (file:// artifacts) from a task in AWS (s3://)', () => {
+    expect(placeOf('file:///home/me/.serverless-dbt/runs/x/')).toBe('local');
+    expect(placeOf('s3://bucket/dbt/runs/x/')).toBe('aws');
+    expect(placeOf(null)).toBe('aws');
+    expect(runnerHint(config, MISSING, 'file:///tmp/runs/x/')).toMatch(
+      /^Export DBT_ENV_SECRET_PASSWORD/,
+    );
+    expect(runnerHint(config, MISSING, 's3://b/dbt/runs/x/')).toMatch(/^Add the key password/);
+  });
+
+  it('gives exit 3 without a summary the hint for its place, and leaves other verdicts alone', () => {
+    expect(runnerHint(config, null, 's3://b/dbt/runs/x/')).toMatch(/task definition/);
+    expect(runnerHint(config, null, 'file:///tmp/runs/x/')).toMatch(/command line and your shell/);
+    const prepare = { verdict: 'CONFIG_ERROR', exitCode: null, hint: 'fix Prepare' } as const;
+    expect(runnerHint(prepare, MISSING, 'file:///tmp/runs/x/')).toBe('fix Prepare');
+    const failed = { verdict: 'DBT_FAILED', exitCode: 1, hint: 'retry' } as const;
+    expect(runnerHint(failed, null, 'file:///tmp/runs/x/')).toBe('retry');
+  });
+
+  it('reaches the evaluation’s hint and outcome through summary.json', () => {
+    const run = preparedRun({ artifactsUri: 'file:///tmp/state/runs/r/' });
+    const state = taskState(stoppedTask({ exitCode: 3 }), { run });
+    const summary = {
+      counts: { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 },
+      nodes: [],
+      nodesOmitted: 0,
+      freshness: { status: 'skipped', sources: [] },
+      error: MISSING,
+    };
+    const evaluation = buildEvaluation(
+      evaluateEvent(state),
+      SETTINGS,
+      judge(state, SETTINGS),
+      summary,
+    );
+    expect(evaluation.reason).toBe(
+      "The dbt container is misconfigured (exit 3): parse: Env var required but not provided: 'DBT_ENV_SECRET_PASSWORD'.",
+    );
+    expect(evaluation.hint).toMatch(/^Export DBT_ENV_SECRET_PASSWORD in the shell/);
+    expect(evaluation.output.hint).toBe(evaluation.hint);
   });
 });
