@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../support/packaged.ts';
+import { type PostgresServer, startPostgres } from '../../support/postgres.ts';
 
 const PROJECTS = join(REPO_ROOT, 'tests', 'fixtures', 'projects');
 const NODE = join(REPO_ROOT, 'node_modules', '.bin', 'node');
@@ -68,6 +69,47 @@ test('runs offline with its own profile, its default target and its installed pa
   };
   expect(manifest.metadata.adapter_type).toBe('duckdb');
 }, 200_000);
+
+describe('on its PostgreSQL target', () => {
+  let pg: PostgresServer;
+  beforeAll(async () => {
+    pg = await startPostgres();
+  }, 60_000);
+  afterAll(async () => {
+    await pg?.stop();
+  });
+
+  test('runs with --target prod, the connection from the variables a deployed task gets', async () => {
+    const result = spawnSync(
+      NODE,
+      [CLI, 'local', '--project-dir', project, '--target', 'prod', '--state-dir', join(root, 'pg')],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        timeout: 180_000,
+        env: {
+          ...process.env,
+          SLACK_WEBHOOK_URL: '',
+          DBT_WAREHOUSE_HOST: pg.host,
+          DBT_WAREHOUSE_PORT: String(pg.port),
+          DBT_WAREHOUSE_USERNAME: pg.user,
+          DBT_WAREHOUSE_DBNAME: pg.database,
+          DBT_ENV_SECRET_PASSWORD: pg.password,
+          DBT_SCHEMA: 'payments',
+        },
+      },
+    );
+    const output = `${result.stdout}\n${result.stderr}`;
+    expect(`${result.status}\n${output.slice(-4000)}`).toMatch(/^0\n[\s\S]*: succeeded: SUCCEEDED/);
+    expect(output).not.toContain(pg.password);
+    // The package's model and the project's, built in the warehouse.
+    expect(
+      await pg.query(
+        "select table_name from information_schema.tables where table_schema = 'payments' order by 1",
+      ),
+    ).toEqual(expect.arrayContaining(['payments', 'shop_helpers_currencies']));
+  }, 200_000);
+});
 
 test('refuses a folder that is no dbt project, as a usage error (exit 2)', () => {
   const result = spawnSync(NODE, [CLI, 'local', '--project-dir', join(root, 'nowhere')], {
