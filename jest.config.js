@@ -5,7 +5,10 @@
 // - integration (jest.integration.config.js): `npm run test:integration`, files named
 //   *.integration.test.ts: moto servers, the packaged template and its executed state
 //   machine, `serverless-dbt local` with real dbt.
-// `npm run test:ts` runs both, as bin/test does. Each takes test paths: `npm test -- tests/cli`.
+// - image (jest.image.config.js): `npm run test:image`, files named *.image.test.ts: the
+//   container image built and run (root or a Docker engine; minutes).
+// `npm run test:ts` runs unit and integration, as bin/test does. Each takes test paths:
+// `npm test -- tests/cli`.
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 24) {
   throw new Error(
@@ -14,6 +17,7 @@ if (major !== 24) {
 }
 
 const INTEGRATION = '\\.integration\\.test\\.ts$';
+const IMAGE = '\\.image\\.test\\.ts$';
 
 /** @type {import('jest').Config} */
 export const shared = {
@@ -48,7 +52,7 @@ export const ignored = ['/node_modules/', '<rootDir>/\\.venv/', '<rootDir>/tests
 const config = {
   ...shared,
   testMatch: ['<rootDir>/tests/**/*.test.ts'],
-  testPathIgnorePatterns: [...ignored, INTEGRATION],
+  testPathIgnorePatterns: [...ignored, INTEGRATION, IMAGE],
 };
 
 export default config;

@@ -250,10 +250,12 @@ def installed_megabytes(requirements: list[str]) -> float:
 
 
 def bench_size(_repeats: int) -> list[dict]:
-    image = [
-        line.split("#")[0].strip()
-        for line in (REPO / "container" / "requirements.txt").read_text().splitlines()
+    # The redshift image's set: what every image installs, and the redshift adapter.
+    files = [
+        REPO / "container" / "requirements.txt",
+        REPO / "container" / "adapters" / "redshift" / "requirements.txt",
     ]
+    image = [line.split("#")[0].strip() for file in files for line in file.read_text().splitlines()]
     image = [line for line in image if line]
     # The seed post's set, with the same dbt and boto3 pins so only the AWS CLI differs.
     seed = [*image, "awscli<2"]
