@@ -1,10 +1,3 @@
-// `serverless-dbt local` end to end: the packaged state machine on this machine, the real
-// handlers in process and the container's entrypoint running dbt on DuckDB. Runs that reach
-// dbt go through the command as a user starts it (a subprocess of cli/serverless-dbt.ts);
-// runs refused before dbt (bad input, overlap) call runLocal in process, which is faster.
-// Every run has its own state folder in a temporary directory (artifacts, lock folder and
-// DuckDB file), so that the repository's .serverless-dbt/ is never touched.
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +5,7 @@ import { join } from 'node:path';
 import { jest } from '@jest/globals';
 import { type LocalRunResult, runLocal } from '../../../cli/local/command.ts';
 import { acquireFileLock, lockFile } from '../../../cli/local/file-lock.ts';
+import { type Finished, startCli } from '../../support/cli.ts';
 import { packageService, REPO_ROOT } from '../../support/packaged.ts';
 import { type SlackServer, startSlackServer } from '../../support/slack-server.ts';
 import {
@@ -25,7 +19,6 @@ import {
 
 jest.setTimeout(90_000);
 
-const CLI = join(REPO_ROOT, 'cli', 'serverless-dbt.ts');
 /** The packaged state machine's name (dev stage): the key of its overlap lock. */
 const LOCK_KEY = 'serverless-dbt-dev-dbt-run';
 const ALERT_HEADER = '── the alert (set SLACK_WEBHOOK_URL to post it to Slack)';
@@ -52,36 +45,9 @@ afterAll(async () => {
   await Promise.all(temporaryFolders.map((folder) => rm(folder, { recursive: true, force: true })));
 });
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** `node cli/serverless-dbt.ts local ARGS` as a user runs it. */
-function runCommand(args: string[], environment: NodeJS.ProcessEnv = {}): Promise<Finished> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'local', ...args], {
-      cwd: REPO_ROOT,
-      env: { ...childEnvironment, ...environment },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 80_000);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCommand = (args: string[], environment: NodeJS.ProcessEnv = {}): Promise<Finished> =>
+  startCli(['local', ...args], { ...childEnvironment, ...environment }, 80_000).finished;
 
 /** The run id the final report names. */
 function runIdIn(stdout: string): string {

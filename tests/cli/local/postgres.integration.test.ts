@@ -1,18 +1,11 @@
-// `serverless-dbt local --target postgres`: the whole local pipeline (the packaged state
-// machine, the real handlers, the container's entrypoint as a subprocess) on a second, real
-// warehouse: a PostgreSQL server this file starts (tests/support/postgres.ts) and dbt-postgres,
-// through the sample project's own `postgres` target. The connection reaches the profile as a
-// deployed task's would: DBT_WAREHOUSE_HOST, _PORT, _USERNAME, _DBNAME, DBT_ENV_SECRET_PASSWORD and the plain
-// DBT_SCHEMA (docs/configuration.md, "Warehouse credentials"). Each run has its own project
-// copy, state folder and schema.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
+import { type Finished, type Started, startCli } from '../../support/cli.ts';
 import { freePort } from '../../support/moto.ts';
-import { packageService, REPO_ROOT } from '../../support/packaged.ts';
+import { packageService } from '../../support/packaged.ts';
 import { type PostgresServer, startPostgres } from '../../support/postgres.ts';
 import {
   copySampleProject,
@@ -22,8 +15,6 @@ import {
 } from './projects.ts';
 
 jest.setTimeout(120_000);
-
-const CLI = join(REPO_ROOT, 'cli', 'serverless-dbt.ts');
 
 let postgres: PostgresServer | undefined;
 const cleanups: Array<() => Promise<void>> = [];
@@ -85,43 +76,9 @@ function warehouseShell(schema: string, changes: Record<string, string | undefin
   return environment;
 }
 
-interface Finished {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-interface Started {
-  child: ChildProcess;
-  output: () => string;
-  finished: Promise<Finished>;
-}
-
-/** `serverless-dbt local --target postgres ARGS` as a person runs it (bin/serverless-dbt's node). */
-function startLocal(args: string[], environment: NodeJS.ProcessEnv): Started {
-  const child = spawn(process.execPath, [CLI, 'local', '--target', 'postgres', ...args], {
-    cwd: REPO_ROOT,
-    env: environment,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), 100_000);
-  const finished = new Promise<Finished>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { child, output: () => stdout, finished };
-}
+/** `serverless-dbt local --target postgres ARGS` as a person runs it. */
+const startLocal = (args: string[], environment: NodeJS.ProcessEnv): Started =>
+  startCli(['local', '--target', 'postgres', ...args], environment, 100_000);
 
 interface LocalRun extends Finished {
   runId: string;
