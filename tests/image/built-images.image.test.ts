@@ -4,11 +4,11 @@
 //   SERVERLESS_DBT_IMAGE_TESTS unset or 1   the redshift and duckdb images
 //   SERVERLESS_DBT_IMAGE_TESTS=all          every adapter
 //   SERVERLESS_DBT_IMAGE_TESTS=snowflake,bigquery   those
-import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../support/packaged.ts';
+import { BUILD_TIMEOUT, buildImage, engine, runContainer, verdict } from './containers.ts';
 
 const ALL = ['redshift', 'postgres', 'snowflake', 'bigquery', 'databricks', 'duckdb'];
 const asked = process.env.SERVERLESS_DBT_IMAGE_TESTS ?? '1';
@@ -19,77 +19,17 @@ const whenBuilt = (adapter: string, define: () => void) => {
   if (adapters.includes(adapter)) define();
 };
 const EVERY_ADAPTER = 'tests/fixtures/images/every_adapter';
-const BUILD_TIMEOUT = 900_000;
 
-function buildImage(...args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(join(REPO_ROOT, 'scripts', 'build-image'), args, {
-    cwd: REPO_ROOT,
-    encoding: 'utf8',
-    timeout: BUILD_TIMEOUT,
-  });
-}
-
-const engine = () => (spawnSync('docker', ['info']).status === 0 ? 'docker' : 'buildah');
-
-/** Runs `command` in a container of `image` (its entrypoint when none), with no network when
- * offline: `docker run`, or `buildah run` (--isolation chroot shares the host's network, so
- * offline is a new network namespace of its own). */
-function runIn(
-  image: string,
-  env: Record<string, string>,
-  options: { command?: string[]; offline?: boolean } = {},
-): SpawnSyncReturns<string> {
-  const envArgs = Object.entries(env).flatMap(([name, value]) => ['--env', `${name}=${value}`]);
-  const run = (file: string, args: string[]) =>
-    spawnSync(file, args, { encoding: 'utf8', timeout: 300_000 });
-  if (engine() === 'docker') {
-    const entrypoint = options.command ? ['--entrypoint', options.command[0] ?? ''] : [];
-    return run('docker', [
-      'run',
-      '--rm',
-      ...(options.offline ? ['--network', 'none'] : []),
-      ...envArgs,
-      ...entrypoint,
-      image,
-      ...(options.command?.slice(1) ?? []),
-    ]);
-  }
-  const container = run('buildah', ['from', '--quiet', image]).stdout.trim();
-  try {
-    const command = options.command ?? ['/opt/venv/bin/python', '/app/container/entrypoint.py'];
-    const buildah = [
-      'buildah',
-      'run',
-      '--isolation',
-      'chroot',
-      ...envArgs,
-      container,
-      '--',
-      ...command,
-    ];
-    return options.offline
-      ? run('unshare', ['--net', ...buildah])
-      : run(buildah[0] ?? '', buildah.slice(1));
-  } finally {
-    run('buildah', ['rm', container]);
-  }
-}
+/** Runs `command` (the entrypoint when none) in a container of `image`, as the task does
+ * (tests/image/containers.ts): read-only root, no network. */
+const runIn = (image: string, env: Record<string, string>, command?: string[]) =>
+  runContainer(image, { env, ...(command ? { command } : {}) });
 
 /** The image's configuration and history, as the engine shows them. */
 const inspect = (image: string) =>
   engine() === 'docker'
     ? spawnSync('docker', ['image', 'inspect', image], { encoding: 'utf8' }).stdout
     : spawnSync('buildah', ['inspect', '--type', 'image', image], { encoding: 'utf8' }).stdout;
-
-/** The entrypoint's last `run` event (its verdict). */
-function verdict(stdout: string): { status?: string; exitCode?: number; error?: string | null } {
-  const events = stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>)
-    .filter((event) => event.event === 'run');
-  return events.at(-1) ?? {};
-}
 
 // Placeholder connection values for each adapter's target in the every_adapter fixture: enough
 // for dbt to render the profile and load the adapter (parse opens no connection).
@@ -140,24 +80,22 @@ describe('the image, built', () => {
       );
       expect(`${built.status}\n${built.stderr.slice(-2000)}`).toMatch(/^0\n/);
 
-      const version = runIn(tag, {}, { command: ['dbt', '--version'], offline: true });
+      const version = runIn(tag, {}, ['dbt', '--version']);
       expect(version.stdout).toMatch(/installed: 1\.11\.16/);
       expect(version.stdout).toMatch(new RegExp(`- ${adapter}: \\d+\\.\\d+\\.\\d+`));
 
-      const parse = runIn(tag, PLACEHOLDER_CONNECTION, {
-        command: [
-          'dbt',
-          'parse',
-          '--target',
-          adapter,
-          '--target-path',
-          '/tmp/target',
-          '--no-partial-parse',
-        ],
-      });
+      const parse = runIn(tag, PLACEHOLDER_CONNECTION, [
+        'dbt',
+        'parse',
+        '--target',
+        adapter,
+        '--target-path',
+        '/tmp/target',
+        '--no-partial-parse',
+      ]);
       expect(`${parse.status}\n${parse.stdout.slice(-2000)}`).toMatch(/^0\n/);
 
-      const run = runIn(tag, { ...RUN, DBT_TARGET: adapter }, { offline: true });
+      const run = runIn(tag, { ...RUN, DBT_TARGET: adapter });
       if (adapter === 'duckdb') {
         expect(verdict(run.stdout)).toMatchObject({ status: 'success', exitCode: 0 });
       } else {
@@ -183,15 +121,12 @@ describe('the image, built', () => {
           tag,
         );
         expect(`${built.status}\n${built.stderr.slice(-2000)}`).toMatch(/^0\n/);
-        const installed = runIn(
-          tag,
-          {},
-          {
-            command: ['cat', '/app/dbt/dbt_packages/shop_helpers/dbt_project.yml'],
-          },
-        );
+        const installed = runIn(tag, {}, [
+          'cat',
+          '/app/dbt/dbt_packages/shop_helpers/dbt_project.yml',
+        ]);
         expect(installed.stdout).toContain('name: shop_helpers');
-        const run = runIn(tag, RUN, { offline: true });
+        const run = runIn(tag, RUN);
         expect(verdict(run.stdout)).toMatchObject({ status: 'success', exitCode: 0 });
         expect(run.stdout).toContain('"step": "deps", "status": "skipped"');
       },
@@ -235,34 +170,30 @@ describe('the image, built', () => {
             /^0\n[\s\S]*parsed \(target redshift\)/,
           );
 
-          const files = runIn(tag, {}, { command: ['ls', '/app/dbt/target'] });
+          const files = runIn(tag, {}, ['ls', '/app/dbt/target']);
           expect(files.stdout).toContain('partial_parse.msgpack');
-          const found = runIn(
-            tag,
-            {},
-            {
-              command: ['grep', '-r', '-l', '-F', connection.DBT_WAREHOUSE_HOST, '/app', '/tmp'],
-            },
-          );
+          const found = runIn(tag, {}, [
+            'grep',
+            '-r',
+            '-l',
+            '-F',
+            connection.DBT_WAREHOUSE_HOST,
+            '/app',
+            '/tmp',
+          ]);
           expect(`${found.status} ${found.stdout}`).toBe('1 ');
           expect(inspect(tag)).not.toContain(connection.DBT_WAREHOUSE_HOST);
 
           // A run with the stage's values reuses the baked parse.
-          const reparse = runIn(
-            tag,
-            { ...connection, ENV: 'dev', DBT_TARGET: 'redshift' },
-            {
-              command: [
-                'dbt',
-                'parse',
-                '--target',
-                'redshift',
-                '--no-use-colors',
-                '--log-level',
-                'debug',
-              ],
-            },
-          );
+          const reparse = runIn(tag, { ...connection, ENV: 'dev', DBT_TARGET: 'redshift' }, [
+            'dbt',
+            'parse',
+            '--target',
+            'redshift',
+            '--no-use-colors',
+            '--log-level',
+            'debug',
+          ]);
           expect(reparse.stdout).toContain(
             'Partial parsing enabled, no changes found, skipping parsing',
           );

@@ -1,7 +1,7 @@
 // The image's pins (container/requirements.txt, container/adapters/*/): every adapter the docs
-// promise has a pin and a full freeze, the freezes agree with the shared one, and the
-// Dockerfile's Python is the one the freezes were made on. Files only; the builds themselves
-// are in build-image.integration.test.ts.
+// promise has a pin and a full freeze, the freezes agree with the shared one, the Dockerfile's
+// Python is the one the freezes were made on, and its venv keeps what the runner calls. Files
+// only; the builds themselves are in tests/image/ (npm run test:image).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/packaged.ts';
@@ -70,4 +70,17 @@ describe.each(ADAPTERS)('the %s adapter', (adapter) => {
 test("the Dockerfile's default Python is a pinned 3.13, the freezes' Python", () => {
   const dockerfile = read('Dockerfile');
   expect(dockerfile).toMatch(/^ARG PYTHON_IMAGE=python:3\.13\.\d+-slim-trixie$/m);
+});
+
+test("the image keeps botocore's model of every AWS service the runner builds a client for", () => {
+  const kept = /^\s+([a-z0-9|-]+)\) ;; \\$/m.exec(read('Dockerfile'))?.[1]?.split('|') ?? [];
+  const runner = readdirSync(join(CONTAINER, 'dbt_runner'))
+    .filter((name) => name.endsWith('.py'))
+    .map((name) => read('dbt_runner', name))
+    .join('\n');
+  const called = [...runner.matchAll(/\bclient\(\s*["']([a-z0-9-]+)["']/g)].map(
+    (match) => match[1],
+  );
+  expect(called.length).toBeGreaterThan(0);
+  expect(kept).toEqual(expect.arrayContaining([...new Set(called)]));
 });

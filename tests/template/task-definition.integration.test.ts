@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   type CloudFormationTemplate,
   packagedParams,
   packageService,
+  REPO_ROOT,
   resolveFake,
 } from '../support/packaged.ts';
 import { DEV, LIVE, PACKAGE_TIMEOUT_MS, resourceOf } from './helpers.ts';
@@ -12,6 +15,15 @@ interface Container {
   Essential: boolean;
   Environment?: Array<{ Name: string; Value: unknown }>;
   Secrets?: Array<{ Name: string; ValueFrom: unknown }>;
+  ReadonlyRootFilesystem?: boolean;
+  MountPoints?: Array<{ SourceVolume: string; ContainerPath: string }>;
+}
+
+/** The paths the image declares writable: its Dockerfile's VOLUME line. */
+function imageVolumes(): string[] {
+  const dockerfile = readFileSync(join(REPO_ROOT, 'container', 'Dockerfile'), 'utf8');
+  const line = /^VOLUME (\[.*\])$/m.exec(dockerfile)?.[1];
+  return line ? (JSON.parse(line) as string[]) : [];
 }
 
 const SECRET_LIKE = /PASSWORD|TOKEN|SECRET/i;
@@ -86,6 +98,19 @@ describe.each([DEV, LIVE])('the $stage task definition', (options) => {
     const names = (containers[0]?.Environment ?? []).map(({ Name }) => Name);
     expect(names.filter((name) => SECRET_LIKE.test(name))).toEqual([]);
     expect(names).not.toEqual(expect.arrayContaining(['DBT_ENV_SECRET_PASSWORD']));
+  });
+
+  it("has a read-only root filesystem, writable only at the image's volumes, each a task volume", () => {
+    expect(containers[0]?.ReadonlyRootFilesystem).toBe(true);
+    const mounts = containers[0]?.MountPoints ?? [];
+    expect(mounts.map((mount) => mount.ContainerPath).sort()).toEqual(imageVolumes().sort());
+    expect(imageVolumes()).toEqual(expect.arrayContaining(['/app/dbt', '/tmp']));
+    // Bind mounts of the task's ephemeral storage, as Fargate has them: a name, no host path.
+    const volumes = resourceOf(template, 'DbtTaskDefinition').Properties.Volumes;
+    expect(volumes).toEqual(
+      expect.arrayContaining(mounts.map((mount) => ({ Name: mount.SourceVolume }))),
+    );
+    expect(volumes).toHaveLength(mounts.length);
   });
 
   it("uses the stage's CPU and memory on Fargate", () => {
