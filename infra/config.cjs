@@ -17,8 +17,12 @@
 //   notifyRolePolicy        Notify's statements (the Slack secret only when set)
 //   conditionalResources    one AWS::Scheduler::Schedule per job, and the warehouse secret
 //                           when the stack creates it
+//   deployChecks            the network and image tag, checked, for infra/deploy-checks.cjs
+//   providerIam             provider.iam: the CloudFormation role (cfnRoleArn) when one is set
 
+const deploySettings = require('./deploy-settings.cjs');
 const settings = require('./settings.cjs');
+const warehouse = require('./warehouse-settings.cjs');
 
 const { SettingError } = settings;
 
@@ -131,17 +135,17 @@ async function notifyEnvironment({ resolveVariable }) {
 
 /** @param {ResolverContext} context */
 async function dbtProject({ resolveVariable }) {
-  return settings.dbtProject(resolveVariable);
+  return warehouse.dbtProject(resolveVariable);
 }
 
 /** @param {ResolverContext} context */
 async function dbtAdapter({ resolveVariable }) {
-  return settings.dbtAdapter(resolveVariable);
+  return warehouse.dbtAdapter(resolveVariable);
 }
 
 /** @param {ResolverContext} context */
 async function dbtTarget({ resolveVariable }) {
-  return settings.dbtTarget(resolveVariable);
+  return warehouse.dbtTarget(resolveVariable);
 }
 
 /** @param {ResolverContext} context */
@@ -154,9 +158,9 @@ async function taskEnvironment({ resolveVariable }) {
       Value: { 'Fn::Join': ['', ['s3://', { Ref: 'ArtifactsBucket' }, '/dbt']] },
     },
   ];
-  const target = await settings.dbtTarget(resolveVariable);
+  const target = await warehouse.dbtTarget(resolveVariable);
   if (target !== '') environment.push({ Name: 'DBT_TARGET', Value: target });
-  for (const [name, value] of Object.entries(await settings.taskEnvironment(resolveVariable))) {
+  for (const [name, value] of Object.entries(await warehouse.taskEnvironment(resolveVariable))) {
     environment.push({ Name: name, Value: value });
   }
   return environment;
@@ -164,10 +168,10 @@ async function taskEnvironment({ resolveVariable }) {
 
 /** @param {ResolverContext} context */
 async function taskSecrets({ resolveVariable }) {
-  const source = await settings.credentials(resolveVariable);
+  const source = await warehouse.credentials(resolveVariable);
   if (source.kind !== 'env') return [];
-  return (await settings.warehouseSecretKeys(resolveVariable)).map((key) => ({
-    Name: settings.secretVariable(key),
+  return (await warehouse.warehouseSecretKeys(resolveVariable)).map((key) => ({
+    Name: warehouse.secretVariable(key),
     // <secret ARN>:<JSON key>:<version stage>:<version id>
     ValueFrom: { 'Fn::Join': ['', [warehouseSecret(source.secretArn), `:${key}::`]] },
   }));
@@ -180,7 +184,7 @@ async function taskSecrets({ resolveVariable }) {
  * @returns {Promise<Statement[]>}
  */
 async function decryptTheSecret(resolveVariable) {
-  const keyArn = await settings.warehouseSecretKmsKeyArn(resolveVariable);
+  const keyArn = await warehouse.warehouseSecretKmsKeyArn(resolveVariable);
   if (keyArn === '') return [];
   return [
     {
@@ -220,7 +224,7 @@ async function executionRolePolicy({ resolveVariable }) {
     // The group's Arn ends in ':*': its streams.
     writeLog('WriteTheTaskLog', { 'Fn::GetAtt': ['TaskLogGroup', 'Arn'] }),
   ];
-  const source = await settings.credentials(resolveVariable);
+  const source = await warehouse.credentials(resolveVariable);
   if (source.kind === 'env') {
     statements.push(readSecret('InjectTheWarehouseSecret', warehouseSecret(source.secretArn)));
     statements.push(...(await decryptTheSecret(resolveVariable)));
@@ -247,7 +251,7 @@ async function taskRolePolicy({ resolveVariable }) {
       Condition: { StringLike: { 's3:prefix': ['dbt/*'] } },
     },
   ];
-  const source = await settings.credentials(resolveVariable);
+  const source = await warehouse.credentials(resolveVariable);
   if (source.kind === 'secretsmanager') {
     statements.push(readSecret('ReadTheWarehouseSecret', source.secretArn));
   }
@@ -328,9 +332,9 @@ async function conditionalResources({ resolveVariable }) {
       },
     };
   }
-  const source = await settings.credentials(resolveVariable);
+  const source = await warehouse.credentials(resolveVariable);
   if (source.kind === 'env' && source.secretArn === undefined) {
-    const keys = await settings.warehouseSecretKeys(resolveVariable);
+    const keys = await warehouse.warehouseSecretKeys(resolveVariable);
     resources.WarehouseSecret = {
       Type: 'AWS::SecretsManager::Secret',
       DeletionPolicy: 'Retain',
@@ -355,6 +359,25 @@ async function conditionalResources({ resolveVariable }) {
   return resources;
 }
 
+/** @param {ResolverContext} context */
+async function deployChecks({ resolveVariable }) {
+  return {
+    subnets: await deploySettings.subnets(resolveVariable),
+    securityGroups: await deploySettings.securityGroups(resolveVariable),
+    imageTag: await deploySettings.imageTag(resolveVariable),
+  };
+}
+
+/**
+ * osls's `provider.iam`: `deploymentRole` (the role CloudFormation creates and updates the
+ * stack with) only when cfnRoleArn names one, as an empty ARN fails osls's schema.
+ * @param {ResolverContext} context
+ */
+async function providerIam({ resolveVariable }) {
+  const role = await deploySettings.cfnRoleArn(resolveVariable);
+  return role === '' ? {} : { deploymentRole: role };
+}
+
 module.exports = {
   fargateSpot,
   notifyOn,
@@ -371,4 +394,6 @@ module.exports = {
   taskRolePolicy,
   notifyRolePolicy,
   conditionalResources,
+  deployChecks,
+  providerIam,
 };
