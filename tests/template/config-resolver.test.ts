@@ -34,6 +34,10 @@ const DEFAULTS: Record<string, unknown> = {
   'param:notifyOn': ['failure'],
   'param:docsUrl': '',
   'param:jobs': [],
+  'param:subnets': ['subnet-00000000000000000'],
+  'param:securityGroups': ['sg-00000000000000000'],
+  'param:imageTag': 'unset',
+  'param:cfnRoleArn': '',
 };
 
 function resolve(name: string, settings: Record<string, unknown> = {}): Promise<unknown> {
@@ -261,5 +265,55 @@ describe("the image's settings", () => {
     ['dbtTarget', 'prod target', /param 'dbtTarget'/],
   ])('refuses %s %j', async (name, value, message) => {
     await expect(resolve(name, { [`param:${name}`]: value })).rejects.toThrow(message);
+  });
+});
+
+describe("the deployment's settings", () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/cloudformation-serverless-dbt';
+
+  it('gives the deploy checks the network and the image tag as set, placeholders included', async () => {
+    expect(await resolve('deployChecks')).toEqual({
+      subnets: ['subnet-00000000000000000'],
+      securityGroups: ['sg-00000000000000000'],
+      imageTag: 'unset',
+    });
+    expect(
+      await resolve('deployChecks', {
+        'param:subnets': ['subnet-0123456789abcdef0', 'subnet-89abcdef'],
+        'param:imageTag': '3f2a9c1',
+      }),
+    ).toMatchObject({
+      subnets: ['subnet-0123456789abcdef0', 'subnet-89abcdef'],
+      imageTag: '3f2a9c1',
+    });
+  });
+
+  it.each([
+    [
+      'subnets',
+      'subnet-0123456789abcdef0',
+      /param 'subnets': must be a list of 1 to 16 subnet- ids/,
+    ],
+    ['subnets', ['subnet-0123'], /param 'subnets': "subnet-0123" is not a subnet- id/],
+    [
+      'subnets',
+      ['sg-0123456789abcdef0'],
+      /param 'subnets': "sg-0123456789abcdef0" is not a subnet- id/,
+    ],
+    ['securityGroups', [], /param 'securityGroups': must be a list of 1 to 5 sg- ids/],
+    ['imageTag', 'v1 final', /param 'imageTag': "v1 final" is not an image tag/],
+    ['imageTag', '', /param 'imageTag': "" is not an image tag/],
+  ])('refuses %s %j', async (name, value, message) => {
+    await expect(resolve('deployChecks', { [`param:${name}`]: value })).rejects.toThrow(message);
+  });
+
+  it('names the CloudFormation role in provider.iam only when cfnRoleArn is set', async () => {
+    expect(await resolve('providerIam')).toEqual({});
+    expect(await resolve('providerIam', { 'param:cfnRoleArn': ROLE })).toEqual({
+      deploymentRole: ROLE,
+    });
+    await expect(
+      resolve('providerIam', { 'param:cfnRoleArn': 'cloudformation-serverless-dbt' }),
+    ).rejects.toThrow(/param 'cfnRoleArn': must be an IAM role ARN or empty/);
   });
 });

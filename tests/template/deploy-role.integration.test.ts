@@ -1,0 +1,290 @@
+// infra/deploy-role.yml: cfn-lint, no '*' on an action that takes resource-level permissions,
+// GitHub's trust limited to one repository's branch and environments, and what the deploy
+// role may and may not do, evaluated on the rendered policies. The execution role against
+// the packaged stacks: deploy-role-execution.integration.test.ts.
+import { join } from 'node:path';
+import { type CloudFormationTemplate, REPO_ROOT } from '../support/packaged.ts';
+import { allStatements, cfnLint, type LintFinding, loadYaml, type Statement } from './helpers.ts';
+import {
+  allows,
+  type IamData,
+  loadIamData,
+  type RequestContext,
+  starOnResourceLevelActions,
+} from './iam-policy.ts';
+import { render, stackIdOf } from './rendered.ts';
+
+const TEMPLATE = join(REPO_ROOT, 'infra', 'deploy-role.yml');
+const REPOSITORY = { GitHubOwner: 'acme', GitHubRepository: 'analytics' };
+// A name inside the serverless-dbt-* stacks the role deploys: its own stack stays out of reach.
+const DEPLOY_STACK = 'serverless-dbt-github-deploy';
+const PROVIDER = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/cloudformation-serverless-dbt';
+const SUB = 'token.actions.githubusercontent.com:sub';
+
+const arn = (service: string, resource: string) =>
+  `arn:aws:${service}:eu-west-1:123456789012:${resource}`;
+const statementsOf = (template: CloudFormationTemplate, roleId: string): Statement[] =>
+  allStatements(template).filter((statement) => statement.where.startsWith(`${roleId}/`));
+function trustOf(template: CloudFormationTemplate, roleId: string): unknown[] {
+  const document = template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument as
+    | { Statement: unknown[] }
+    | undefined;
+  if (document === undefined) throw new Error(`${roleId} has no trust policy`);
+  return document.Statement;
+}
+
+let raw: CloudFormationTemplate;
+let iam: IamData;
+
+beforeAll(async () => {
+  raw = (await loadYaml(TEMPLATE)) as CloudFormationTemplate;
+  iam = await loadIamData();
+});
+
+const rendered = (parameters: Record<string, string> = {}) =>
+  render(raw, { stackName: DEPLOY_STACK, parameters: { ...REPOSITORY, ...parameters } });
+
+describe('infra/deploy-role.yml', () => {
+  let findings: LintFinding[];
+
+  beforeAll(async () => {
+    findings = await cfnLint(TEMPLATE);
+  }, 60_000);
+
+  it('passes cfn-lint with no errors and no warnings', () => {
+    expect(findings.filter((finding) => finding.level !== 'Informational')).toEqual([]);
+  });
+
+  it.each([
+    ['the defaults', {}],
+    [
+      'an existing OIDC provider and an Airflow bucket',
+      { ExistingOidcProviderArn: PROVIDER, AirflowDagsBucket: 'mwaa-acme' },
+    ],
+  ])(
+    'grants no action that takes resource-level permissions on "*", with %s',
+    (_label, parameters) => {
+      const statements = allStatements(rendered(parameters));
+      expect(statements.length).toBeGreaterThan(20);
+      expect(starOnResourceLevelActions(statements, iam)).toEqual([]);
+    },
+  );
+
+  it('tells the actions that take resources from those AWS only grants on "*"', () => {
+    const star = (Action: string[]): Statement => ({
+      where: 'Probe/policy',
+      Effect: 'Allow',
+      Action,
+      Resource: ['*'],
+    });
+    expect(starOnResourceLevelActions([star(['ecr:GetAuthorizationToken'])], iam)).toEqual([]);
+    expect(starOnResourceLevelActions([star(['s3:GetObject'])], iam)).toEqual([
+      { where: 'Probe/policy', sid: undefined, action: 's3:GetObject' },
+    ]);
+    // A pattern counts for each action it covers.
+    expect(
+      starOnResourceLevelActions([star(['states:Describe*'])], iam).map((grant) => grant.action),
+    ).toContain('states:describeexecution');
+  });
+
+  it('refuses a repository given with its owner, or an owner GitHub would not accept', () => {
+    expect(() => rendered({ GitHubRepository: 'acme/analytics' })).toThrow(/GitHubRepository/);
+    expect(() => rendered({ GitHubOwner: '-acme' })).toThrow(/GitHubOwner/);
+  });
+});
+
+describe("the deploy role's trust", () => {
+  it("lets only GitHub's OIDC tokens for the repository's branch and two environments in", () => {
+    expect(trustOf(rendered(), 'DeployRole')).toEqual([
+      {
+        Sid: expect.any(String),
+        Effect: 'Allow',
+        Principal: { Federated: PROVIDER },
+        Action: 'sts:AssumeRoleWithWebIdentity',
+        Condition: {
+          StringEquals: {
+            'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com',
+            [SUB]: [
+              'repo:acme/analytics:ref:refs/heads/main',
+              'repo:acme/analytics:environment:dev',
+              'repo:acme/analytics:environment:live',
+            ],
+          },
+        },
+      },
+    ]);
+  });
+
+  it('names the branch and the environments given', () => {
+    const [statement] = trustOf(
+      rendered({ Branch: 'release', DevEnvironment: 'staging', LiveEnvironment: 'production' }),
+      'DeployRole',
+    ) as Statement[];
+    expect(statement?.Condition?.StringEquals?.[SUB]).toEqual([
+      'repo:acme/analytics:ref:refs/heads/release',
+      'repo:acme/analytics:environment:staging',
+      'repo:acme/analytics:environment:production',
+    ]);
+  });
+
+  it('creates the GitHub OIDC provider for sts.amazonaws.com, or trusts the one given', () => {
+    const created = rendered();
+    expect(created.Resources.GitHubOidcProvider?.Properties).toEqual({
+      Url: 'https://token.actions.githubusercontent.com',
+      ClientIdList: ['sts.amazonaws.com'],
+    });
+    const existing = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    const reused = rendered({ ExistingOidcProviderArn: existing });
+    expect(reused.Resources.GitHubOidcProvider).toBeUndefined();
+    expect(trustOf(reused, 'DeployRole')).toMatchObject([{ Principal: { Federated: existing } }]);
+    expect(reused.Outputs?.OidcProviderArn?.Value).toBe(existing);
+  });
+
+  it('lets only CloudFormation assume the execution role', () => {
+    expect(trustOf(rendered(), 'CloudFormationExecutionRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'cloudformation.amazonaws.com' },
+        Action: 'sts:AssumeRole',
+      },
+    ]);
+    expect(rendered().Outputs?.CloudFormationExecutionRoleArn?.Value).toBe(EXECUTION_ROLE);
+  });
+});
+
+describe.each(['dev', 'live'])('what the deploy role may do for the %s stage', (stage) => {
+  let role: Statement[];
+  const stack = stackIdOf(`serverless-dbt-${stage}`);
+  const viaTheExecutionRole = { 'cloudformation:RoleArn': EXECUTION_ROLE };
+  const deploymentBucket = `arn:aws:s3:::serverless-dbt-${stage}-serverlessdeploymentbucket-1a2b3c4d5e6f`;
+  const repository = arn('ecr', `repository/serverless-dbt-${stage}`);
+  const stateMachine = arn('states', `stateMachine:serverless-dbt-${stage}-dbt-run`);
+  const execution = arn('states', `execution:serverless-dbt-${stage}-dbt-run:cli-smoke-1`);
+
+  beforeAll(() => {
+    role = statementsOf(rendered(), 'DeployRole');
+  });
+
+  it.each([
+    ['cloudformation:CreateChangeSet', stack, viaTheExecutionRole],
+    ['cloudformation:ExecuteChangeSet', stack, {}],
+    ['cloudformation:DescribeStacks', stack, {}],
+    ['cloudformation:DescribeStackEvents', stack, {}],
+    ['cloudformation:DescribeStackResource', stack, {}],
+    ['cloudformation:ValidateTemplate', '*', {}],
+    [
+      'iam:PassRole',
+      EXECUTION_ROLE,
+      { 'iam:PassedToService': 'cloudformation.amazonaws.com' } as RequestContext,
+    ],
+    ['s3:ListBucket', deploymentBucket, {}],
+    [
+      's3:PutObject',
+      `${deploymentBucket}/serverless/serverless-dbt/${stage}/1700000000000/compiled-cloudformation-template.json`,
+      {},
+    ],
+    ['lambda:GetFunction', arn('lambda', `function:serverless-dbt-${stage}-prepare`), {}],
+    ['ecr:GetAuthorizationToken', '*', {}],
+    ['ecr:InitiateLayerUpload', repository, {}],
+    ['ecr:PutImage', repository, {}],
+    ['states:StartExecution', stateMachine, {}],
+    ['states:DescribeExecution', execution, {}],
+    ['states:GetExecutionHistory', execution, {}],
+    [
+      's3:GetObject',
+      `arn:aws:s3:::serverless-dbt-${stage}-artifactsbucket-0f1e2d3c4b5a/dbt/runs/cli-smoke-1/summary.json`,
+      {},
+    ],
+    [
+      'logs:GetLogEvents',
+      arn('logs', `log-group:/ecs/serverless-dbt-${stage}:log-stream:dbt/dbt/0123456789abcdef`),
+      {},
+    ],
+  ])('allows %s on %s', (action, resource, context) => {
+    expect(allows(role, action, resource, context)).toBe(true);
+  });
+
+  it.each([
+    ['cloudformation:CreateChangeSet without the execution role', stack, {}],
+    [
+      'cloudformation:CreateChangeSet',
+      stack,
+      { 'cloudformation:RoleArn': 'arn:aws:iam::123456789012:role/Admin' },
+    ],
+    ['cloudformation:CreateChangeSet', stackIdOf('another-app'), viaTheExecutionRole],
+    ['cloudformation:DeleteStack', stack, viaTheExecutionRole],
+    ['cloudformation:CreateChangeSet', stackIdOf(DEPLOY_STACK), viaTheExecutionRole],
+    ['cloudformation:ExecuteChangeSet', stackIdOf(DEPLOY_STACK), {}],
+    [
+      'iam:PassRole',
+      EXECUTION_ROLE,
+      { 'iam:PassedToService': 'lambda.amazonaws.com' } as RequestContext,
+    ],
+    [
+      'iam:PassRole',
+      'arn:aws:iam::123456789012:role/Admin',
+      { 'iam:PassedToService': 'cloudformation.amazonaws.com' } as RequestContext,
+    ],
+    ['ecr:PutImage', arn('ecr', 'repository/another-app'), {}],
+    ['ecr:BatchDeleteImage', repository, {}],
+    ['states:StartExecution', arn('states', 'stateMachine:another-app'), {}],
+    [
+      's3:PutObject',
+      `arn:aws:s3:::serverless-dbt-${stage}-artifactsbucket-0f1e2d3c4b5a/dbt/latest/index.html`,
+      {},
+    ],
+    ['lambda:UpdateFunctionCode', arn('lambda', `function:serverless-dbt-${stage}-prepare`), {}],
+  ])('refuses %s on %s', (action, resource, context) => {
+    const name = action.split(' ')[0] ?? action;
+    expect(allows(role, name, resource, context)).toBe(false);
+  });
+
+  it('uses IAM only to pass the execution role, and touches only the services of a deployment', () => {
+    const actions = role
+      .filter((statement) => statement.Effect === 'Allow')
+      .flatMap((statement) => statement.Action);
+    expect(actions.filter((action) => action.startsWith('iam:'))).toEqual(['iam:PassRole']);
+    expect([...new Set(actions.map((action) => action.split(':')[0]))].sort()).toEqual([
+      'cloudformation',
+      'ecr',
+      'iam',
+      'lambda',
+      'logs',
+      's3',
+      'states',
+    ]);
+  });
+});
+
+describe('copying the Airflow DAG', () => {
+  const bucket = 'arn:aws:s3:::mwaa-acme';
+  const dag = `${bucket}/dags/serverless_dbt.py`;
+
+  it('is allowed only when a bucket is named', () => {
+    expect(allows(statementsOf(rendered(), 'DeployRole'), 's3:PutObject', dag)).toBe(false);
+  });
+
+  it.each([
+    ['s3:PutObject', dag, {}],
+    ['s3:PutObject', `${bucket}/dags/serverless_dbt_lib/__init__.py`, {}],
+    ['s3:PutObject', `${bucket}/dags/.airflowignore`, {}],
+    ['s3:GetObject', `${bucket}/dags/.airflowignore`, {}],
+    ['s3:DeleteObject', `${bucket}/dags/serverless_dbt_lib/removed.py`, {}],
+    ['s3:ListBucket', bucket, { 's3:prefix': 'dags/serverless_dbt_lib/' }],
+  ])('allows %s on %s, as scripts/deploy-stage dags copies it', (action, resource, context) => {
+    const role = statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme' }), 'DeployRole');
+    expect(allows(role, action, resource, context)).toBe(true);
+  });
+
+  it.each([
+    ['s3:PutObject', `${bucket}/dags/their_dag.py`, {}],
+    ['s3:GetObject', `${bucket}/dags/their_dag.py`, {}],
+    ['s3:DeleteObject', `${bucket}/dags/their_dag.py`, {}],
+    ['s3:PutObject', `${bucket}/requirements.txt`, {}],
+    ['s3:ListBucket', bucket, { 's3:prefix': '' }],
+  ])("refuses %s on %s: the environment's other files", (action, resource, context) => {
+    const role = statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme' }), 'DeployRole');
+    expect(allows(role, action, resource, context)).toBe(false);
+  });
+});
