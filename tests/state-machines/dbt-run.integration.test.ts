@@ -418,3 +418,29 @@ describe('Slack down', () => {
     expect(notifyFailures).toHaveLength(2);
   });
 });
+
+describe("Lambda's own failures", () => {
+  test.each([
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ])('Notify is retried after %s, and the alert arrives once', async (error) => {
+    const failed = await service.execute({}, fakeEcs(dbtExits(1)), undefined, undefined, {
+      notify: { error, times: 2 },
+    });
+
+    expect(failed.error).toBe('DBT_FAILED');
+    expect(service.slack.requests).toHaveLength(1);
+    expect(slackTexts()).toContain('dbt reported failures');
+  });
+
+  test('Notify gives up after its retries, and the outcome stands', async () => {
+    const failed = await service.execute({}, fakeEcs(dbtExits(1)), undefined, undefined, {
+      notify: { error: 'Lambda.ServiceException', times: 4 },
+    });
+
+    expect(failed.error).toBe('DBT_FAILED');
+    expect(service.slack.requests).toHaveLength(0);
+  });
+});

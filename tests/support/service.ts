@@ -14,6 +14,7 @@ import type { Context } from 'aws-lambda';
 import {
   bindTasks,
   executeDefinition,
+  LambdaFailure,
   type LocalExecution,
   type LocalTask,
   lambdaTask,
@@ -41,6 +42,13 @@ export interface ServiceOptions {
   environment?: Record<string, string>;
 }
 
+/**
+ * Failures of Lambda's own service (AWS's control plane, which cannot run here): how many of
+ * a function's first invocations fail with the error Step Functions would report, e.g.
+ * `{ notify: { error: 'Lambda.ServiceException', times: 1 } }`. The function does not run then.
+ */
+export type LambdaFaults = Record<string, { error: string; times: number }>;
+
 export interface LocalService {
   moto: Moto;
   slack: SlackServer;
@@ -61,6 +69,7 @@ export interface LocalService {
     ecs: FakeEcs,
     executionName?: string,
     onEvent?: Parameters<typeof executeDefinition>[2]['onEvent'],
+    faults?: LambdaFaults,
   ) => Promise<LocalExecution>;
   /** The overlap lock's item, or undefined when nobody holds it. */
   lockHolder: () => ReturnType<typeof lockItem>;
@@ -146,8 +155,28 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
   const deleteItem = sdkTask('DynamoDB', (parameters) =>
     dynamodb.send(new DeleteItemCommand(parameters)),
   );
-  const tasksFor = (ecs: FakeEcs) =>
-    bindTasks(definition, { lambdas: handlers, runTask: ecs.runTask, deleteItem });
+  const withFaults = (faults: LambdaFaults) => {
+    const faulty = new Map<string, LocalTask>();
+    for (const lambda of functions) {
+      const task = handlers.get(lambda.fakeArn);
+      const fault = faults[lambda.name];
+      if (task === undefined || fault === undefined) {
+        if (task !== undefined) faulty.set(lambda.fakeArn, task);
+        continue;
+      }
+      let left = fault.times;
+      faulty.set(lambda.fakeArn, async (input) => {
+        if (left > 0) {
+          left -= 1;
+          throw new LambdaFailure(fault.error, `${lambda.name}: injected by the test`);
+        }
+        return task(input);
+      });
+    }
+    return faulty;
+  };
+  const tasksFor = (ecs: FakeEcs, faults: LambdaFaults = {}) =>
+    bindTasks(definition, { lambdas: withFaults(faults), runTask: ecs.runTask, deleteItem });
 
   const lockKey = stateMachineArn.split(':').pop() ?? '';
   return {
@@ -163,11 +192,11 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
     lockKey: environment.LOCK_KEY ?? lockKey,
     bucket,
     artifactsUri,
-    execute: (input, ecs, executionName = randomUUID(), onEvent) =>
+    execute: (input, ecs, executionName = randomUUID(), onEvent, faults = {}) =>
       executeDefinition(definition, input, {
         executionName,
         stateMachineArn,
-        tasks: tasksFor(ecs),
+        tasks: tasksFor(ecs, faults),
         retryIntervalMs: 0,
         onEvent,
       }),

@@ -98,6 +98,27 @@ describe.each([DEV, LIVE])('the $stage state machine', (options) => {
     expect(deployedTop).toEqual(sourceTop);
   });
 
+  it("retries Lambda's own service errors in every Lambda state, so a blip loses no alert", () => {
+    const lambdaErrors = [
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+    ];
+    const lambdaStates = Object.entries(definition.States).filter(([, state]) =>
+      /:function:/.test(String(state.Resource)),
+    );
+    expect(lambdaStates.map(([name]) => name).sort()).toEqual(
+      ['AnnounceStart', 'Evaluate', 'Notify', 'Prepare'].sort(),
+    );
+    for (const [name, state] of lambdaStates) {
+      const retried = ((state.Retry ?? []) as Array<{ ErrorEquals: string[] }>).flatMap(
+        (retry) => retry.ErrorEquals,
+      );
+      expect({ name, retried }).toEqual({ name, retried: expect.arrayContaining(lambdaErrors) });
+    }
+  });
+
   it('passes the raw execution input to Evaluate', () => {
     expect(definition.States.Evaluate?.Parameters?.['executionInput.$']).toBe('$$.Execution.Input');
   });
