@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { ATTEMPT_MARGIN_SECONDS, RUN_MARGIN_SECONDS } from '../../functions/prepare/lock-rules.ts';
+import { MAX_ATTEMPTS } from '../../functions/shared/contracts.ts';
+import { MAX_TIMEOUT_SECONDS } from '../../functions/shared/run-input.ts';
 import {
   type CloudFormationTemplate,
   lambdaFunctions,
@@ -96,6 +99,15 @@ describe.each([DEV, LIVE])('the $stage state machine', (options) => {
     const { States: _deployed, ...deployedTop } = definition;
     const { States: _source, ...sourceTop } = source;
     expect(deployedTop).toEqual(sourceTop);
+  });
+
+  it('outlasts every attempt of the longest run, as the overlap lock counts them', () => {
+    // Two attempts at the run input's longest limit, each with the lock's margin, fit: the
+    // execution never ends before Evaluate, ReleaseLock and Notify have run.
+    expect(definition.TimeoutSeconds).toBe(
+      MAX_ATTEMPTS * (MAX_TIMEOUT_SECONDS + ATTEMPT_MARGIN_SECONDS) + RUN_MARGIN_SECONDS,
+    );
+    expect(definition.TimeoutSeconds).toBeLessThanOrEqual(31_536_000); // Standard's limit: a year
   });
 
   it("retries Lambda's own service errors in every Lambda state, so a blip loses no alert", () => {

@@ -28,7 +28,7 @@ ATTEMPT_MARGIN_SECONDS = 600
 RUN_MARGIN_SECONDS = 300
 # The state machine's own limit (TimeoutSeconds in state-machines/dbt-run.asl.yml): no execution
 # runs longer, so no wait needs to either.
-STATE_MACHINE_TIMEOUT_SECONDS = 90000
+STATE_MACHINE_TIMEOUT_SECONDS = 174300
 
 RUNNING_STATUSES = ("RUNNING", "PENDING_REDRIVE")
 
