@@ -15,9 +15,11 @@
  *  3. Out of memory, before the exit code: the kernel's SIGKILL shows as exit 137 under
  *     EssentialContainerExited, which would otherwise read as an unexplained kill. The hint
  *     (raise the memory) only helps if the verdict names the memory.
- *  4. SpotInterruption, TerminationNotice, ServiceSchedulerInitiated → INFRA_RETRYABLE: AWS
- *     took the task away; dbt's exit code (143 after SIGTERM, or the runner's own) is not a
- *     judgement of the project.
+ *  4. SpotInterruption, TerminationNotice, ServiceSchedulerInitiated, InfrastructureHealth →
+ *     INFRA_RETRYABLE: AWS took the task away; dbt's exit code (143 after SIGTERM, or the
+ *     runner's own) is not a judgement of the project. Unless dbt had already exited 0: a
+ *     notice that came after the run finished takes nothing away, and the run is judged by
+ *     its exit code like any other.
  *  5. TaskFailedToStart (or a start-failure text with no exit code): the stopped reason says
  *     whether another attempt can help (rate limits, network and ENI timeouts) or not (a
  *     missing image, a secret or role that does not exist or may not be read).
@@ -71,7 +73,9 @@ export const STOPPED_REASON_CHARS = 1000;
 
 const OUT_OF_MEMORY_RE = /out[\s_-]*of[\s_-]*memory/i;
 const START_FAILURE_RE =
-  /CannotPullContainerError|ResourceInitializationError|network interface provisioning|\bENI\b/i;
+  /CannotPullContainerError|ResourceInitializationError|CannotStartContainerError|ContainerRuntimeTimeoutError|network interface provisioning|\bENI\b/i;
+// The container runtime's own start failures, which another attempt on another host escapes.
+const RUNTIME_START_RE = /CannotStartContainerError|ContainerRuntimeTimeoutError/i;
 const NOT_FOUND_RE =
   /not found|manifest unknown|does not exist|name unknown|repository .*not exist/i;
 const DENIED_RE =
@@ -167,7 +171,19 @@ export function judgeTask(task: TaskResult, settings: EvaluateSettings): Judgeme
     );
   }
 
+  const takenAway = [
+    'SpotInterruption',
+    'TerminationNotice',
+    'ServiceSchedulerInitiated',
+    'InfrastructureHealth',
+  ];
+  if (exitCode === 0 && stopCode !== null && takenAway.includes(stopCode)) {
+    return judgeExit(facts, dbt, containers, settings);
+  }
+
   switch (stopCode) {
+    case 'InfrastructureHealth':
+      return judged(facts, 'INFRA_RETRYABLE', reasons.infrastructureHealth(stoppedReason));
     case 'SpotInterruption':
       return judged(facts, 'INFRA_RETRYABLE', reasons.spotInterruption(stoppedReason));
     case 'TerminationNotice':
@@ -216,6 +232,7 @@ function judgeStartFailure(texts: string): [Verdict, Wording] {
     if (secret) return ['INFRA_FAILED', reasons.secretsNotLoaded(texts)];
     return ['INFRA_FAILED', reasons.resourcesNotInitialised(texts)];
   }
+  if (RUNTIME_START_RE.test(texts)) return ['INFRA_RETRYABLE', reasons.runtimeStartFailed(texts)];
   if (ENI_RE.test(texts) || CAPACITY_RE.test(texts)) {
     return ['INFRA_RETRYABLE', reasons.networkNotReady(texts)];
   }

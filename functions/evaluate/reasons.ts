@@ -83,6 +83,11 @@ export const spotInterruption = (stoppedReason: string | null): Wording => ({
   hint: 'If Spot interruptions are frequent, turn FARGATE_SPOT off for this stage.',
 });
 
+export const infrastructureHealth = (stoppedReason: string | null): Wording => ({
+  reason: `ECS stopped the task because its host was unhealthy (InfrastructureHealth) before dbt finished${citing(stoppedReason)}`,
+  hint: 'Nothing to fix: another attempt runs on another host.',
+});
+
 export const terminationNotice = (stoppedReason: string | null): Wording => ({
   reason: `AWS retired the task's host (TerminationNotice) before dbt finished${citing(stoppedReason)}`,
   hint: 'Nothing to fix: AWS retires hosts for maintenance.',
@@ -143,6 +148,11 @@ export const secretsNotLoaded = (texts: string): Wording => ({
 export const resourcesNotInitialised = (texts: string): Wording => ({
   reason: `The task could not initialise its resources: ${startTexts(texts)}`,
   hint: "Read the stopped reason; the task definition's execution role, secrets or log configuration is the usual cause.",
+});
+
+export const runtimeStartFailed = (texts: string): Wording => ({
+  reason: `The container runtime could not start the dbt container: ${startTexts(texts)}`,
+  hint: 'Usually a passing fault of the host; if it repeats on every attempt, check the image and its entrypoint.',
 });
 
 export const networkNotReady = (texts: string): Wording => ({

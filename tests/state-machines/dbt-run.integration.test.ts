@@ -195,6 +195,39 @@ describe('the task fails', () => {
     expect(slackTexts()).toMatch(/\d+ MiB/);
   });
 
+  test('a Spot notice after dbt already exited 0 is a success, with no second attempt', async () => {
+    const ecs = fakeEcs({
+      stopped: stoppedTask({
+        exitCode: 0,
+        stopCode: 'SpotInterruption',
+        stoppedReason: REASONS.spot,
+      }),
+      beforeStop: (request) => service.putSummary(request, summary(0)),
+    });
+    const execution = await service.execute({}, ecs);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(outcomeOf(execution.output).verdict).toBe('SUCCEEDED');
+    expect(ecs.requests).toHaveLength(1);
+  });
+
+  test('a host that failed its health check (InfrastructureHealth) gets one more attempt', async () => {
+    const ecs = fakeEcs(
+      {
+        stopped: stoppedTask({
+          exitCode: null,
+          stopCode: 'InfrastructureHealth',
+          stoppedReason: 'Task stopped due to an unhealthy host',
+        }),
+      },
+      dbtExits(0),
+    );
+    const execution = await service.execute({}, ecs);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(ecs.requests).toHaveLength(2);
+  });
+
   test('a Spot interruption is retried once on on-demand Fargate, which succeeds', async () => {
     const ecs = fakeEcs(
       {

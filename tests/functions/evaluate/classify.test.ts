@@ -260,6 +260,51 @@ const TASK_ENDINGS: Row[] = [
     { verdict: 'INFRA_RETRYABLE', reason: /ServiceSchedulerInitiated/ },
   ],
   [
+    'InfrastructureHealth → INFRA_RETRYABLE (the host failed, another attempt runs elsewhere)',
+    stoppedTask({
+      exitCode: null,
+      stopCode: 'InfrastructureHealth',
+      stoppedReason: 'Task stopped due to an unhealthy host',
+    }),
+    { verdict: 'INFRA_RETRYABLE', reason: /InfrastructureHealth/ },
+  ],
+  [
+    'SpotInterruption after dbt already exited 0 → SUCCEEDED (the notice took nothing away)',
+    stoppedTask({ exitCode: 0, stopCode: 'SpotInterruption', stoppedReason: REASONS.spot }),
+    { verdict: 'SUCCEEDED', exitCode: 0 },
+  ],
+  [
+    'TerminationNotice after dbt already exited 0 → SUCCEEDED',
+    stoppedTask({
+      exitCode: 0,
+      stopCode: 'TerminationNotice',
+      stoppedReason: REASONS.terminationNotice,
+    }),
+    { verdict: 'SUCCEEDED' },
+  ],
+  [
+    'CannotStartContainerError → INFRA_RETRYABLE (the container runtime, not the project)',
+    stoppedTask({
+      exitCode: null,
+      stopCode: 'TaskFailedToStart',
+      stoppedReason:
+        'CannotStartContainerError: failed to create task for container: failed to create shim task',
+      started: false,
+    }),
+    { verdict: 'INFRA_RETRYABLE', reason: /container runtime could not start/ },
+  ],
+  [
+    'ContainerRuntimeTimeoutError, even without a stop code → INFRA_RETRYABLE',
+    stoppedTask({
+      exitCode: null,
+      stopCode: null,
+      stoppedReason:
+        'ContainerRuntimeTimeoutError: Could not transition to running; timed out after waiting 3m',
+      started: false,
+    }),
+    { verdict: 'INFRA_RETRYABLE', reason: /ContainerRuntimeTimeoutError/ },
+  ],
+  [
     'an unknown stop code → INFRA_FAILED naming the code',
     stoppedTask({ exitCode: 0, stopCode: 'TaskPlacementRebalanced', stoppedReason: 'moved' }),
     { verdict: 'INFRA_FAILED', reason: /stop code TaskPlacementRebalanced.*: moved\./ },
