@@ -20,6 +20,8 @@ export const FRESHNESS = ['fail', 'warn', 'skip'] as const;
 /** The whole input, as compact JSON. ECS allows 8,192 characters for all overrides together. */
 export const MAX_INPUT_BYTES = 4096;
 export const MAX_VARS_BYTES = 2048;
+/** Objects and arrays within `vars`, itself the first: deeper would reach Python's recursion limit. */
+export const MAX_VARS_DEPTH = 32;
 export const MAX_SELECTOR_CHARS = 1000;
 export const MIN_TIMEOUT_SECONDS = 60;
 export const MAX_TIMEOUT_SECONDS = 86_400;
@@ -98,14 +100,16 @@ export interface BooleanField extends FieldBase {
   readonly messages: { readonly type: string };
 }
 
-/** A JSON object, at most `maxBytes` as compact JSON. */
+/** A JSON object, at most `maxBytes` as compact JSON and `maxDepth` objects and arrays deep. */
 export interface ObjectField extends FieldBase {
   readonly kind: 'object';
   readonly maxBytes: number;
+  readonly maxDepth: number;
   readonly messages: {
     readonly type: string;
     /** `{path}`: where the value that is not JSON sits, e.g. `vars.a.0`. */
     readonly notJson: string;
+    /** `{depth}`: how deep it is. */
     readonly tooDeep: string;
     /** `{bytes}`: the size given. */
     readonly tooLarge: string;
@@ -222,15 +226,16 @@ export const FIELD_CONTRACTS = [
     name: 'vars',
     kind: 'object',
     maxBytes: MAX_VARS_BYTES,
+    maxDepth: MAX_VARS_DEPTH,
     doc: {
-      type: `JSON object, at most ${MAX_VARS_BYTES.toLocaleString('en-US')} bytes as compact JSON`,
+      type: `JSON object, at most ${MAX_VARS_BYTES.toLocaleString('en-US')} bytes as compact JSON and ${MAX_VARS_DEPTH} objects and arrays deep`,
       meaning: '`--vars`, given to every step (vars can change parsing)',
     },
     cli: { option: 'vars', value: 'JSON', parse: 'json', help: 'dbt vars, a JSON object' },
     messages: {
       type: 'must be a JSON object',
       notJson: '{path} is not a JSON value',
-      tooDeep: 'is nested too deeply',
+      tooDeep: `must be nested at most ${MAX_VARS_DEPTH} objects and arrays deep (got {depth})`,
       tooLarge: `must be at most ${MAX_VARS_BYTES} bytes as compact JSON (got {bytes})`,
     },
   },

@@ -37,6 +37,7 @@ export {
   MAX_SELECTOR_CHARS,
   MAX_TIMEOUT_SECONDS,
   MAX_VARS_BYTES,
+  MAX_VARS_DEPTH,
   MIN_TIMEOUT_SECONDS,
   RUN_INPUT_FIELDS,
   type RunInputField,
@@ -122,6 +123,19 @@ function nonJsonPath(value: unknown, root: string): string | undefined {
   return undefined;
 }
 
+/** How many objects and arrays deep a JSON value is (the value itself the first). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [current, depth] = item;
+    if (typeof current !== 'object' || current === null) continue;
+    deepest = Math.max(deepest, depth);
+    for (const child of Object.values(current)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 // One builder per kind of field in the contract.
 
 const patternString = (field: PatternField) =>
@@ -150,13 +164,12 @@ const jsonObject = (field: ObjectField) =>
         ctx.addIssue({ code: 'custom', message: fill(field.messages.notJson, { path: where }) });
         return;
       }
-      let bytes: number;
-      try {
-        bytes = jsonBytes(value);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: field.messages.tooDeep });
+      const depth = depthOf(value);
+      if (depth > field.maxDepth) {
+        ctx.addIssue({ code: 'custom', message: fill(field.messages.tooDeep, { depth }) });
         return;
       }
+      const bytes = jsonBytes(value);
       if (bytes > field.maxBytes) {
         ctx.addIssue({ code: 'custom', message: fill(field.messages.tooLarge, { bytes }) });
       }

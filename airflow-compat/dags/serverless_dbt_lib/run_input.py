@@ -37,7 +37,7 @@ CONTRACT: dict[str, Any] = json.loads(r"""
     {"name":"select","kind":"selector","maxChars":1000,"wordChars":"A-Za-z0-9_.:+*@/,=-","messages":{"type":"must be a string of dbt selector words","empty":"must not be empty","tooLong":"must be at most 1000 characters (got {count})","badChar":"contains {char}, which is not allowed in a selector","blank":"must not be blank","flag":"word '{word}' starts with '-', which would act as a dbt flag"},"schema":{"type":"string","minLength":1,"maxLength":1000,"description":"the nodes to run; each word becomes its own argv item"}},
     {"name":"exclude","kind":"selector","maxChars":1000,"wordChars":"A-Za-z0-9_.:+*@/,=-","messages":{"type":"must be a string of dbt selector words","empty":"must not be empty","tooLong":"must be at most 1000 characters (got {count})","badChar":"contains {char}, which is not allowed in a selector","blank":"must not be blank","flag":"word '{word}' starts with '-', which would act as a dbt flag"},"schema":{"type":"string","minLength":1,"maxLength":1000,"description":"the nodes to leave out; each word its own argv item"}},
     {"name":"fullRefresh","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"--full-refresh","default":false}},
-    {"name":"vars","kind":"object","maxBytes":2048,"messages":{"type":"must be a JSON object","notJson":"{path} is not a JSON value","tooDeep":"is nested too deeply","tooLarge":"must be at most 2048 bytes as compact JSON (got {bytes})"},"schema":{"type":"object","description":"--vars, given to every step (vars can change parsing)"}},
+    {"name":"vars","kind":"object","maxBytes":2048,"maxDepth":32,"messages":{"type":"must be a JSON object","notJson":"{path} is not a JSON value","tooDeep":"must be nested at most 32 objects and arrays deep (got {depth})","tooLarge":"must be at most 2048 bytes as compact JSON (got {bytes})"},"schema":{"type":"object","description":"--vars, given to every step (vars can change parsing)"}},
     {"name":"freshness","kind":"enum","values":["fail","warn","skip"],"default":"warn","messages":{"invalid":"must be one of fail, warn, skip"},"schema":{"type":"string","enum":["fail","warn","skip"],"description":"dbt source freshness first; fail stops the run on stale sources","default":"warn"}},
     {"name":"docs","kind":"boolean","default":true,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"dbt docs generate after the command","default":true}},
     {"name":"retryOf","kind":"pattern","pattern":"^[A-Za-z0-9_-]{1,80}$","messages":{"type":"must be a string","pattern":"must be a run id: 1 to 80 characters of A-Z a-z 0-9 _ -"},"schema":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,80}$","description":"with command: retry, the earlier run whose failures to rerun"}},
@@ -144,6 +144,23 @@ def _non_json_path(value: Any, root: str) -> str | None:
     return None
 
 
+def _depth_of(value: Any) -> int:
+    """How many objects and arrays deep a JSON value is (the value itself the first)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        if isinstance(current, dict):
+            children = list(current.values())
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def _check_object(field: dict[str, Any], value: Any) -> str | None:
     messages = field["messages"]
     if not isinstance(value, dict):
@@ -151,10 +168,10 @@ def _check_object(field: dict[str, Any], value: Any) -> str | None:
     where = _non_json_path(value, field["name"])
     if where is not None:
         return _fill(messages["notJson"], path=where)
-    try:
-        size = compact_json_bytes(value)
-    except RecursionError:
-        return messages["tooDeep"]
+    depth = _depth_of(value)
+    if depth > field["maxDepth"]:
+        return _fill(messages["tooDeep"], depth=depth)
+    size = compact_json_bytes(value)
     return _fill(messages["tooLarge"], bytes=size) if size > field["maxBytes"] else None
 
 

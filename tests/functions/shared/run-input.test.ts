@@ -222,3 +222,12 @@ describe('fields and defaults', () => {
     expect(refusal({ ...big, docs: 'no' }).field).toBe('docs');
   });
 });
+
+test('vars nested 1,000 deep, which the container could not even read back, is refused here', () => {
+  // Too deep for the shared vectors themselves: Python's json module stops near 1,000 levels.
+  let vars: Record<string, unknown> = { leaf: 1 };
+  for (let i = 1; i < 1000; i += 1) vars = { a: vars };
+  expect(() => parseRunInput({ vars })).toThrow(
+    'vars: must be nested at most 32 objects and arrays deep (got 1000)',
+  );
+});
