@@ -3,6 +3,7 @@ import {
   lambdaFunctions,
   packageService,
   resolveFake,
+  resourcesOfType,
 } from '../support/packaged.ts';
 import {
   allStatements,
@@ -19,6 +20,7 @@ import {
   WITH_SECRETS_MANAGER,
   WITH_SLACK_AND_DOCS,
 } from './helpers.ts';
+import { resourceCovers } from './iam-policy.ts';
 
 const SENSITIVE = ['iam:PassRole', 'ecs:RunTask'];
 
@@ -105,10 +107,69 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
       'arn:aws:events:eu-west-1:123456789012:rule/StepFunctionsGetEventsForECSTaskRule',
     ]);
     expect(on('dynamodb:DeleteItem')).toEqual([{ 'Fn::GetAtt': ['LockTable', 'Arn'] }]);
-    // Only the log delivery actions, which have no resource-level permissions, use "*".
-    for (const statement of role.filter((s) => s.Resource.includes('*'))) {
-      expect(statement.Action.every((action) => action.startsWith('logs:'))).toBe(true);
+    // Only the log delivery actions, which AWS's Step Functions guide grants on "*", use it.
+    expect(
+      role
+        .filter((s) => s.Resource.includes('*'))
+        .flatMap((s) => s.Action)
+        .sort(),
+    ).toEqual([
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:UpdateLogDelivery',
+    ]);
+    for (const action of [
+      'logs:PutResourcePolicy',
+      'logs:DescribeResourcePolicies',
+      'logs:DescribeLogGroups',
+    ]) {
+      expect([action, fake(on(action))]).toEqual([
+        action,
+        ['arn:aws:logs:eu-west-1:123456789012:*'],
+      ]);
     }
+  });
+
+  it('lets each service assume its role only for this account, and this stack where it says so', () => {
+    const trust = (role: string) =>
+      (
+        resourceOf(template, role).Properties.AssumeRolePolicyDocument as {
+          Statement: Array<{ Principal: { Service: string }; Condition?: Statement['Condition'] }>;
+        }
+      ).Statement;
+    const serviceRoles = resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id);
+    for (const role of serviceRoles) {
+      for (const statement of trust(role)) {
+        // Lambda sets no aws:SourceArn or aws:SourceAccount when it assumes a role.
+        if (statement.Principal.Service === 'lambda.amazonaws.com') continue;
+        expect([role, fake(statement.Condition?.StringEquals?.['aws:SourceAccount'])]).toEqual([
+          role,
+          '123456789012',
+        ]);
+      }
+    }
+
+    const stateMachineArn = fake({ Ref: 'DbtRunStateMachine' }) as string;
+    const [states] = trust('StateMachineRole');
+    const sources = fake(states?.Condition?.ArnLike?.['aws:SourceArn']) as string[];
+    const covered = (arn: string) => sources.some((pattern) => resourceCovers(pattern, arn));
+    expect(covered(stateMachineArn)).toBe(true);
+    expect(covered(`${stateMachineArn}:live`)).toBe(true);
+    expect(covered(`${stateMachineArn}-other`)).toBe(false);
+    expect(covered(stateMachineArn.replace('123456789012', '210987654321'))).toBe(false);
+
+    const groups = new Set(
+      resourcesOfType(template, 'AWS::Scheduler::Schedule').map(
+        ([, schedule]) => schedule.Properties?.GroupName,
+      ),
+    );
+    expect(groups.size).toBe(1);
+    const [scheduler] = trust('SchedulerRole');
+    expect(fake(scheduler?.Condition?.StringEquals?.['aws:SourceArn'])).toBe(
+      `arn:aws:scheduler:eu-west-1:123456789012:schedule-group/${[...groups][0]}`,
+    );
   });
 
   it('uses its own hand-written role for the state machine', () => {
@@ -134,11 +195,8 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
         .flatMap((statement) => statement.Action)
         .filter((action) => !action.startsWith('logs:'))
         .sort();
-    expect(actionsOf('PrepareRole')).toEqual([
-      'dynamodb:DeleteItem',
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-    ]);
+    // Prepare only takes the lock; the state machine's ReleaseLock state frees it.
+    expect(actionsOf('PrepareRole')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actionsOf('EvaluateRole')).toEqual(['s3:GetObject', 's3:ListBucket']);
     expect(
       roleStatements(template, 'EvaluateRole').find((s) => s.Action.includes('s3:ListBucket'))
