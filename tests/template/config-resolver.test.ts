@@ -317,3 +317,13 @@ describe("the deployment's settings", () => {
     ).rejects.toThrow(/param 'cfnRoleArn': must be an IAM role ARN or empty/);
   });
 });
+
+test('the stack names secrets by the same words as the container’s redaction', () => {
+  // Kept in two languages; the vectors above try each word, this catches a word added to one.
+  const python = readFileSync(join(REPO_ROOT, 'container', 'dbt_runner', 'redaction.py'), 'utf8');
+  const javascript = readFileSync(join(REPO_ROOT, 'infra', 'warehouse-settings.cjs'), 'utf8');
+  const inPython = /SECRET_NAME = re\.compile\(\s*r"([^"]+)"/.exec(python)?.[1];
+  const inJavascript = /const SECRET_NAME =\s*\/([^/]+)\/i;/.exec(javascript)?.[1];
+  expect(inPython).toBeDefined();
+  expect(inJavascript).toBe(inPython);
+});
