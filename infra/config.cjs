@@ -8,6 +8,9 @@
 //   fargateSpot, notifyOn, defaultTimeoutSeconds, taskMemory, taskCpu
 //                           strings for Lambda environments and the task definition
 //   notifyEnvironment       Notify's environment (optional settings only when set)
+//   jobLockGroups           JOB_LOCK_GROUPS for Prepare: job=group for the jobs with a lockGroup
+//   alarmOn                 ALARM_ON for Evaluate: the verdicts that page, expanded
+//   alarmActions            every alarm's actions: the alarm topic and alarmTopicArns
 //   dbtProject, dbtAdapter, dbtTarget
 //                           the image's build settings (custom.dbt), checked
 //   taskEnvironment         the dbt container's plain `Environment`
@@ -15,16 +18,27 @@
 //   executionRolePolicy     the task execution role's statements
 //   taskRolePolicy          the task role's statements (artifacts + the one credentials source)
 //   notifyRolePolicy        Notify's statements (the Slack secret only when set)
-//   conditionalResources    one AWS::Scheduler::Schedule per job, and the warehouse secret
-//                           when the stack creates it
-//   deployChecks            the network and image tag, checked, for infra/deploy-checks.cjs
+//   conditionalResources    one AWS::Scheduler::Schedule per job, a "no successful run"
+//                           alarm per enabled job, one email subscription to the alarm topic
+//                           per alarmEmails, and the warehouse secret when the stack creates it
+//   deployChecks            the network and image tag, checked, and who hears of a failure,
+//                           for infra/deploy-checks.cjs
 //   providerIam             provider.iam: the CloudFormation role (cfnRoleArn) when one is set
+//   retainedFunctionLogGroups
+//                           resources.extensions: DeletionPolicy and UpdateReplacePolicy
+//                           Retain on the log group osls creates for every function
 
+const crypto = require('node:crypto');
 const deploySettings = require('./deploy-settings.cjs');
+const noRunAlarm = require('./no-run-alarm.cjs');
+const scheduleTimes = require('./schedule-times.cjs');
 const settings = require('./settings.cjs');
 const warehouse = require('./warehouse-settings.cjs');
 
 const { SettingError } = settings;
+
+// How long a schedule keeps retrying to start the state machine (its RetryPolicy).
+const SCHEDULE_RETRY_SECONDS = 3600;
 
 /**
  * @typedef {import('./settings.cjs').ResolveVariable} ResolveVariable
@@ -83,9 +97,25 @@ const writeLog = (sid, logGroupArn) => ({
  * @param {string} name
  */
 function scheduleLogicalId(name) {
+  return `Schedule${camelName(name)}`;
+}
+
+/**
+ * A job's name as letters and digits only, for logical ids: `nightly-build` -> `NightlyBuild`.
+ * @param {string} name
+ */
+function camelName(name) {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
-  const camel = words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
-  return `Schedule${camel}`;
+  return words.map((word) => word.charAt(0).toUpperCase() + word.slice(1)).join('');
+}
+
+/**
+ * Something `serverless package` should say without failing, on its error output (osls gives
+ * a file resolver no logger).
+ * @param {string} message
+ */
+function notice(message) {
+  process.stderr.write(`serverless-dbt: notice: ${message}\n`);
 }
 
 /** @param {ResolverContext} context */
@@ -113,6 +143,36 @@ async function taskCpu({ resolveVariable }) {
   return String(await settings.taskCpu(resolveVariable));
 }
 
+/**
+ * Prepare's JOB_LOCK_GROUPS: `job=group` for each job with a lockGroup, comma-separated
+ * ('' when none has one: every job has a lock of its own).
+ * @param {ResolverContext} context
+ */
+async function jobLockGroups({ resolveVariable }) {
+  return (await settings.jobs(resolveVariable))
+    .flatMap((job) => (job.lockGroup === undefined ? [] : [`${job.name}=${job.lockGroup}`]))
+    .join(',');
+}
+
+/** @param {ResolverContext} context */
+async function alarmOn({ resolveVariable }) {
+  return (await settings.alarmOn(resolveVariable)).join(',');
+}
+
+/**
+ * What every alarm notifies: the stack's alarm topic, then the stage's alarmTopicArns.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<CfnValue[]>}
+ */
+async function alarmActionsOf(resolveVariable) {
+  return [{ Ref: 'AlarmTopic' }, ...(await settings.alarmTopicArns(resolveVariable))];
+}
+
+/** @param {ResolverContext} context */
+async function alarmActions({ resolveVariable }) {
+  return alarmActionsOf(resolveVariable);
+}
+
 /** @param {ResolverContext} context */
 async function notifyEnvironment({ resolveVariable }) {
   const stage = await resolveVariable('sls:stage');
@@ -125,6 +185,9 @@ async function notifyEnvironment({ resolveVariable }) {
     LOG_GROUP: { Ref: 'TaskLogGroup' },
     LOG_STREAM_PREFIX: await resolveVariable('self:custom.logStreamPrefix'),
     DBT_CONTAINER_NAME: await resolveVariable('self:custom.containerName'),
+    // Where an alert Slack did not take goes instead, and the dimension of UndeliveredAlerts.
+    ALARM_TOPIC_ARN: { Ref: 'AlarmTopic' },
+    STATE_MACHINE_NAME: await resolveVariable('self:custom.names.stateMachine'),
   };
   const slack = await settings.slackWebhookSecretArn(resolveVariable);
   if (slack !== '') environment.SLACK_WEBHOOK_SECRET_ARN = slack;
@@ -290,7 +353,107 @@ async function notifyRolePolicy({ resolveVariable }) {
   ];
   const slack = await settings.slackWebhookSecretArn(resolveVariable);
   if (slack !== '') statements.push(readSecret('ReadTheSlackWebhook', slack));
+  // An alert Slack did not take goes to the stack's own topic, and only there.
+  statements.push({
+    Sid: 'PublishUndeliveredAlerts',
+    Effect: 'Allow',
+    Action: 'sns:Publish',
+    Resource: { Ref: 'AlarmTopic' },
+  });
   return statements;
+}
+
+/**
+ * The dead man's switch: per enabled job, an alarm that goes off when the job had no
+ * successful run (Evaluate's SucceededRuns, per state machine and job) within its window
+ * (no-run-alarm.cjs). CloudWatch alarms on N consecutive periods of FILL(SucceededRuns, 0):
+ * a period without a run is a 0, not missing data, so the alarm goes off as soon as the
+ * window has passed (with missing data, CloudWatch looks further back than N periods and
+ * would find an older run). Missing data altogether (no run in the whole range CloudWatch
+ * reads, or never one) breaches too. A job that cannot have one, and a job that loses runs to
+ * a daylight saving gap, get a notice.
+ * @param {ResolveVariable} resolveVariable
+ * @param {import('./settings.cjs').Job[]} jobs
+ * @returns {Promise<Record<string, unknown>>}
+ */
+async function noSuccessfulRunAlarms(resolveVariable, jobs) {
+  const prefix = await resolveVariable('self:custom.prefix');
+  const stateMachine = await resolveVariable('self:custom.names.stateMachine');
+  const defaultTimeout = await settings.defaultTimeoutSeconds(resolveVariable);
+  const actions = await alarmActionsOf(resolveVariable);
+  const now = new Date();
+  const { from, to } = scheduleTimes.horizon(now);
+  /** @type {Record<string, unknown>} */
+  const resources = {};
+  for (const job of jobs.filter((each) => each.enabled)) {
+    // A day that loses all its runs is refused (settings.cjs); one that loses some is said.
+    const [partly] = scheduleTimes.skippedDays(job.cron, job.timezone, from, to);
+    if (partly !== undefined) {
+      notice(
+        `job ${job.name}: its run at ${partly.skipped.join(', ')} on ${partly.date} does not ` +
+          `happen, as that time does not exist in ${job.timezone} (the clocks go from ` +
+          `${partly.gapFrom} to ${partly.gapTo}; EventBridge Scheduler skips it, every year); ` +
+          `its other ${partly.kept} runs that day do`,
+      );
+    }
+    const timeout = job.input.timeoutSeconds;
+    const window = noRunAlarm.noRunWindow({
+      cron: job.cron,
+      timezone: job.timezone,
+      timeoutSeconds: typeof timeout === 'number' ? timeout : defaultTimeout,
+      scheduleRetrySeconds: SCHEDULE_RETRY_SECONDS,
+      now,
+    });
+    if ('unwatchable' in window) {
+      notice(
+        `job ${job.name} has no "no successful run" alarm: ${window.unwatchable} ` +
+          '(docs/alerts.md: watching a job the alarm cannot)',
+      );
+      continue;
+    }
+    const within = scheduleTimes.describeDuration(window.windowSeconds);
+    resources[`NoSuccessfulRun${camelName(job.name)}Alarm`] = {
+      Type: 'AWS::CloudWatch::Alarm',
+      Properties: {
+        AlarmName: `${prefix}-${job.name}-no-successful-run-in-${within.replace(/ /g, '')}`,
+        AlarmDescription:
+          `${job.name}: no successful run in ${within} (${window.describe}). ` +
+          'The schedule may be disabled or skipped, or every run failed or did not start: ' +
+          'docs/alerts.md.',
+        Metrics: [
+          {
+            Id: 'succeeded',
+            MetricStat: {
+              Metric: {
+                Namespace: 'serverless-dbt',
+                MetricName: 'SucceededRuns',
+                Dimensions: [
+                  { Name: 'StateMachine', Value: stateMachine },
+                  { Name: 'Job', Value: job.name },
+                ],
+              },
+              Period: window.periodSeconds,
+              Stat: 'Sum',
+            },
+            ReturnData: false,
+          },
+          {
+            Id: 'succeededOrZero',
+            Expression: 'FILL(succeeded, 0)',
+            Label: `successful runs of ${job.name}`,
+            ReturnData: true,
+          },
+        ],
+        EvaluationPeriods: window.evaluationPeriods,
+        DatapointsToAlarm: window.evaluationPeriods,
+        Threshold: 1,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+        AlarmActions: actions,
+      },
+    };
+  }
+  return resources;
 }
 
 /** @param {ResolverContext} context */
@@ -298,7 +461,8 @@ async function conditionalResources({ resolveVariable }) {
   const prefix = await resolveVariable('self:custom.prefix');
   /** @type {Record<string, unknown>} */
   const resources = {};
-  for (const job of await settings.jobs(resolveVariable)) {
+  const jobs = await settings.jobs(resolveVariable);
+  for (const job of jobs) {
     const id = scheduleLogicalId(job.name);
     const scheduleName = `${prefix}-${job.name}`;
     if (scheduleName.length > 64) {
@@ -326,10 +490,27 @@ async function conditionalResources({ resolveVariable }) {
           Arn: { Ref: 'DbtRunStateMachine' },
           RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
           Input: JSON.stringify(job.input),
-          RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 5 },
+          RetryPolicy: {
+            MaximumEventAgeInSeconds: SCHEDULE_RETRY_SECONDS,
+            MaximumRetryAttempts: 5,
+          },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['ScheduleDeadLetterQueue', 'Arn'] } },
         },
       },
+    };
+  }
+  Object.assign(resources, await noSuccessfulRunAlarms(resolveVariable, jobs));
+  for (const email of await settings.alarmEmails(resolveVariable)) {
+    // Named by the address, not its place in the list: reordering the list must not replace
+    // a subscription, which the person would have to confirm again.
+    const digest = crypto
+      .createHash('sha256')
+      .update(email.toLowerCase())
+      .digest('hex')
+      .slice(0, 10);
+    resources[`AlarmEmail${digest}`] = {
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: email },
     };
   }
   const source = await warehouse.credentials(resolveVariable);
@@ -365,6 +546,11 @@ async function deployChecks({ resolveVariable }) {
     subnets: await deploySettings.subnets(resolveVariable),
     securityGroups: await deploySettings.securityGroups(resolveVariable),
     imageTag: await deploySettings.imageTag(resolveVariable),
+    alerting: {
+      slack: (await settings.slackWebhookSecretArn(resolveVariable)) !== '',
+      alarmEmails: (await settings.alarmEmails(resolveVariable)).length,
+      alarmTopicArns: (await settings.alarmTopicArns(resolveVariable)).length,
+    },
   };
 }
 
@@ -378,6 +564,38 @@ async function providerIam({ resolveVariable }) {
   return role === '' ? {} : { deploymentRole: role };
 }
 
+/**
+ * The logical id osls gives a function's log group (its naming.getLogGroupLogicalId).
+ * @param {string} functionKey the function's key under `functions:`
+ */
+function functionLogGroupLogicalId(functionKey) {
+  const normalized = functionKey.replace(/-/g, 'Dash').replace(/_/g, 'Underscore');
+  return `${normalized.charAt(0).toUpperCase()}${normalized.slice(1)}LogGroup`;
+}
+
+/**
+ * `resources.extensions` keeping every function's log group when the stack is removed or the
+ * group replaced, as TaskLogGroup and StateMachineLogGroup are kept (infra/resources.yml).
+ * Computed over `functions:`, so that a function added later is covered too.
+ * @param {ResolverContext} context
+ */
+async function retainedFunctionLogGroups({ resolveVariable }) {
+  const functions = /** @type {Record<string, { disableLogs?: boolean } | null>} */ (
+    await resolveVariable('self:functions')
+  );
+  /** @type {Record<string, { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' }>} */
+  const extensions = {};
+  for (const [key, definition] of Object.entries(functions ?? {})) {
+    // osls creates no log group for a function whose logs are off.
+    if (definition?.disableLogs === true) continue;
+    extensions[functionLogGroupLogicalId(key)] = {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    };
+  }
+  return extensions;
+}
+
 module.exports = {
   fargateSpot,
   notifyOn,
@@ -385,6 +603,10 @@ module.exports = {
   taskMemory,
   taskCpu,
   notifyEnvironment,
+  jobLockGroups,
+  alarmOn,
+  alarmActions,
+  alarmActionsOf,
   dbtProject,
   dbtAdapter,
   dbtTarget,
@@ -396,4 +618,5 @@ module.exports = {
   conditionalResources,
   deployChecks,
   providerIam,
+  retainedFunctionLogGroups,
 };

@@ -13,8 +13,16 @@ const { SettingError, asText, param } = settings;
 /** @typedef {import('./settings.cjs').ResolveVariable} ResolveVariable */
 
 /**
+ * Who hears of a failed run: Slack, and the alarm topic's subscribers.
+ * @typedef {{ slack: boolean, alarmEmails: number, alarmTopicArns: number }} Alerting
+ *
  * What `serverless deploy` checks before it calls AWS (serverless.yml, custom.deployChecks).
- * @typedef {{ subnets: string[], securityGroups: string[], imageTag: string }} DeployChecks
+ * @typedef {{
+ *   subnets: string[],
+ *   securityGroups: string[],
+ *   imageTag: string,
+ *   alerting?: Alerting,
+ * }} DeployChecks
  */
 
 // The image tag serverless.yml gives by default: a name, so that `package` works, that no
@@ -130,6 +138,27 @@ function deployRefusals(checks, stage) {
   return refusals;
 }
 
+/**
+ * What a deployment of the stage may do but should not: each warning names its settings.
+ * A stage with neither Slack nor anyone subscribed to its alarms deploys (a first deployment
+ * may come before the webhook exists), but every failure and every alarm of it reaches nobody.
+ * @param {DeployChecks} checks
+ * @param {string} stage
+ * @returns {string[]}
+ */
+function deployWarnings(checks, stage) {
+  const alerting = checks.alerting;
+  if (alerting === undefined) return [];
+  if (alerting.slack || alerting.alarmEmails > 0 || alerting.alarmTopicArns > 0) return [];
+  return [
+    `stage ${stage} tells nobody when a run fails: it has no Slack webhook ` +
+      "(param 'slackWebhookSecretArn') and nobody subscribed to its alarms " +
+      "(param 'alarmEmails' or 'alarmTopicArns'). Alerts go only to the Notify log and " +
+      `alarms to an SNS topic without subscribers; set one in serverless.yml (params.${stage}), ` +
+      'docs/configuration.md, "Who hears of a failure".',
+  ];
+}
+
 module.exports = {
   UNSET_IMAGE_TAG,
   subnets,
@@ -137,4 +166,5 @@ module.exports = {
   imageTag,
   cfnRoleArn,
   deployRefusals,
+  deployWarnings,
 };

@@ -19,6 +19,7 @@
  *   timezone: string,
  *   input: Record<string, unknown>,
  *   enabled: boolean,
+ *   lockGroup?: string,
  * }} Job
  */
 
@@ -32,12 +33,20 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
   );
 }
 const runInput = require('../functions/shared/run-input.ts');
-const JOB_FIELDS = ['name', 'cron', 'timezone', 'input', 'enabled', 'description'];
+const scheduleTimes = require('./schedule-times.cjs');
+const contracts = require('../functions/shared/contracts.ts');
+const JOB_FIELDS = ['name', 'cron', 'timezone', 'input', 'enabled', 'description', 'lockGroup'];
+// A lock group's name: what a job's name may be, so that it fits the lock's key.
+const LOCK_GROUP = /^[A-Za-z0-9_-]{1,64}$/;
 const NOTIFY_EVENTS = ['start', 'success', 'failure'];
 const FARGATE_CPUS = [256, 512, 1024, 2048, 4096, 8192, 16384];
 const SCHEDULE_EXPRESSION =
   /^(cron\(\S+( \S+){5}\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\)|at\(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\))$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+const TOPIC_ARN = /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/;
+// An address SNS can send to: one @, no spaces, a dot in the domain. SNS itself checks more
+// only when it sends the confirmation; this catches the typo before the deployment.
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 class SettingError extends Error {
   /**
@@ -184,6 +193,95 @@ async function notifyEvents(resolveVariable) {
 }
 
 /**
+ * A list setting: a YAML list, or a comma-separated string (as `--param` gives one).
+ * @param {string} name
+ * @param {unknown} value
+ * @returns {unknown[]}
+ */
+function asList(name, value) {
+  if (value === undefined || value === null || value === '') return [];
+  if (typeof value === 'string') {
+    return value
+      .split(',')
+      .map((word) => word.trim())
+      .filter(Boolean);
+  }
+  if (!Array.isArray(value)) throw new SettingError(name, 'must be a list');
+  return value;
+}
+
+/**
+ * The verdicts that page: each a verdict of functions/shared/contracts.ts, or a pattern with
+ * `*` (`INFRA_*`) that stands for the verdicts it matches. Expanded, each once, in the
+ * contract's order.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<string[]>}
+ */
+async function alarmOn(resolveVariable) {
+  const list = asList('alarmOn', await param(resolveVariable, 'alarmOn'));
+  /** @type {Set<string>} */
+  const chosen = new Set();
+  for (const [index, entry] of list.entries()) {
+    if (typeof entry !== 'string') {
+      throw new SettingError(
+        `alarmOn[${index}]`,
+        `must be a verdict, got ${JSON.stringify(entry)}`,
+      );
+    }
+    const pattern = new RegExp(`^${entry.replace(/[^A-Z_*]/g, '\\$&').replace(/\*/g, '[A-Z_]*')}$`);
+    const matched = contracts.VERDICTS.filter((verdict) => pattern.test(verdict));
+    if (matched.length === 0) {
+      throw new SettingError(
+        `alarmOn[${index}]`,
+        `${JSON.stringify(entry)} is not a verdict; the verdicts are ${contracts.VERDICTS.join(', ')} (docs/verdicts.md)`,
+      );
+    }
+    for (const verdict of matched) chosen.add(verdict);
+  }
+  return contracts.VERDICTS.filter((verdict) => chosen.has(verdict));
+}
+
+/**
+ * Email addresses subscribed to the alarm topic, each once.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<string[]>}
+ */
+async function alarmEmails(resolveVariable) {
+  const list = asList('alarmEmails', await param(resolveVariable, 'alarmEmails'));
+  for (const [index, email] of list.entries()) {
+    if (typeof email !== 'string' || !EMAIL.test(email.trim())) {
+      throw new SettingError(
+        `alarmEmails[${index}]`,
+        `${JSON.stringify(email)} is not an email address`,
+      );
+    }
+  }
+  return [...new Set(list.map((email) => String(email).trim()))];
+}
+
+/**
+ * Existing SNS topics every alarm also notifies (one AWS Chatbot watches, a pager's), each once.
+ * @param {ResolveVariable} resolveVariable
+ * @returns {Promise<string[]>}
+ */
+async function alarmTopicArns(resolveVariable) {
+  const list = asList('alarmTopicArns', await param(resolveVariable, 'alarmTopicArns'));
+  for (const [index, arn] of list.entries()) {
+    if (typeof arn !== 'string' || !TOPIC_ARN.test(arn.trim())) {
+      throw new SettingError(
+        `alarmTopicArns[${index}]`,
+        `${JSON.stringify(arn)} is not an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)`,
+      );
+    }
+  }
+  // CloudWatch takes at most 5 actions per alarm state; the stack's own topic is one.
+  if (list.length > 4) {
+    throw new SettingError('alarmTopicArns', 'at most 4 topics: an alarm has at most 5 actions');
+  }
+  return [...new Set(list.map((arn) => String(arn).trim()))];
+}
+
+/**
  * The secret holding Slack's webhook URL, or empty.
  * @param {ResolveVariable} resolveVariable
  */
@@ -213,7 +311,7 @@ async function jobs(resolveVariable) {
   if (!Array.isArray(value)) throw new SettingError('jobs', 'must be a list');
   /** @type {Set<string>} */
   const seen = new Set();
-  return value.map((/** @type {unknown} */ job, index) => {
+  const checked = value.map((/** @type {unknown} */ job, index) => {
     const where = `jobs[${index}]`;
     if (typeof job !== 'object' || job === null) throw new SettingError(where, 'must be an object');
     const unknown = Object.keys(job).filter((key) => !JOB_FIELDS.includes(key));
@@ -224,6 +322,7 @@ async function jobs(resolveVariable) {
       timezone,
       input = {},
       enabled = true,
+      lockGroup,
     } = /** @type {Record<string, unknown>} */ (job);
     if (typeof name !== 'string') throw new SettingError(`${where}.name`, 'must be a string');
     const nameProblem = runInputProblem({ job: name });
@@ -245,6 +344,7 @@ async function jobs(resolveVariable) {
         'must be an IANA time zone such as Europe/Berlin or UTC',
       );
     }
+    scheduleProblem(`${where}.cron`, cron);
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new SettingError(`${where}.input`, 'must be a run input object (docs/run-input.md)');
     }
@@ -256,14 +356,63 @@ async function jobs(resolveVariable) {
       const at = inputProblem.field === 'input' ? '' : `.${inputProblem.field}`;
       throw new SettingError(`${where}.input${at}`, inputProblem.problem);
     }
+    if (lockGroup !== undefined && (typeof lockGroup !== 'string' || !LOCK_GROUP.test(lockGroup))) {
+      throw new SettingError(
+        `${where}.lockGroup`,
+        `must be 1 to 64 characters of A-Z a-z 0-9 _ - (jobs that name the same group share one overlap lock), got ${JSON.stringify(lockGroup)}`,
+      );
+    }
     return {
       name,
       cron,
       timezone,
       input: { ...input, job: name },
       enabled: asBoolean(`${where}.enabled`, enabled),
+      ...(lockGroup === undefined ? {} : { lockGroup }),
     };
   });
+  const now = new Date();
+  for (const [index, job] of checked.entries()) refuseSkippedDay(`jobs[${index}]`, job, now);
+  return checked;
+}
+
+/**
+ * Refuse a schedule expression EventBridge Scheduler would refuse or misread, naming why.
+ * @param {string} name the setting (`jobs[0].cron`)
+ * @param {string} cron
+ */
+function scheduleProblem(name, cron) {
+  try {
+    scheduleTimes.parseSchedule(cron);
+  } catch (error) {
+    if (!(error instanceof scheduleTimes.ScheduleSyntaxError)) throw error;
+    throw new SettingError(name, error.message);
+  }
+}
+
+/**
+ * Refuse an enabled job whose every run of a day falls into a daylight saving gap of its time
+ * zone (a daily 02:30 in Europe/Berlin on the last Sunday of March): EventBridge Scheduler
+ * skips a time that does not exist, so that day would have no run and no alert. A job that
+ * keeps some of that day's runs (an hourly one) is only a notice (config.cjs).
+ * @param {string} where the job's setting (`jobs[0]`)
+ * @param {Job} job
+ * @param {Date} now
+ */
+function refuseSkippedDay(where, job, now) {
+  if (!job.enabled) return;
+  const { from, to } = scheduleTimes.horizon(now);
+  const lost = scheduleTimes
+    .skippedDays(job.cron, job.timezone, from, to)
+    .find((day) => day.kept === 0);
+  if (lost === undefined) return;
+  throw new SettingError(
+    `${where}.cron`,
+    `job ${job.name} runs at ${lost.skipped.join(', ')} ${job.timezone} time, which does not exist ` +
+      `on ${lost.date} (the clocks go from ${lost.gapFrom} to ${lost.gapTo}); EventBridge Scheduler ` +
+      `skips a time that does not exist, so the job would not run at all that day. Choose a time ` +
+      `outside ${lost.gapFrom}-${lost.gapTo}, or a time zone without daylight saving such as UTC`,
+  );
 }
 
 /**
@@ -300,6 +449,9 @@ module.exports = {
   taskMemory,
   taskCpu,
   notifyEvents,
+  alarmOn,
+  alarmEmails,
+  alarmTopicArns,
   slackWebhookSecretArn,
   docsUrl,
   jobs,

@@ -1,7 +1,8 @@
-// A run's artifacts in S3, as the CLI shows them: summary.json for the report, and a
-// presigned link to the self-contained docs page.
+// A run's artifacts in S3, as the CLI shows them: summary.json for the report, a presigned
+// link to the self-contained docs page, and which attempt of a run stored last.
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { attemptNamedIn } from '../../functions/shared/artifacts-layout.ts';
 import { CliError } from '../errors.ts';
 import type { SummaryForReport } from '../report.ts';
 import type { S3Location } from './names.ts';
@@ -50,6 +51,25 @@ export async function readSummary(
     return summaryFromText(text);
   } catch (error) {
     if (isMissing(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The attempt a run's last-attempt.json names (the last that stored artifacts), or undefined
+ * when the run has none: it stored nothing, or it was stored before attempts had folders.
+ */
+export async function lastAttemptOf(
+  s3: S3Client,
+  location: S3Location,
+): Promise<number | undefined> {
+  try {
+    const response = await s3.send(
+      new GetObjectCommand({ Bucket: location.bucket, Key: location.key }),
+    );
+    return attemptNamedIn((await response.Body?.transformToString('utf-8')) ?? '');
+  } catch (error) {
+    if (isMissing(error)) return undefined;
     throw error;
   }
 }

@@ -1,8 +1,9 @@
 // serverless-dbt docs --stage S [RUN_ID]
 // A presigned HTTPS link to a run's self-contained docs page (`dbt docs generate --static`),
-// or to the last successful docs when no run is named. The link works for an hour.
+// its last attempt's, or to the last successful docs when no run is named. The link works for
+// an hour.
 import { CliError, UsageError } from '../errors.ts';
-import { DOCS_LINK_SECONDS, objectExists, presignedLink } from './artifacts.ts';
+import { DOCS_LINK_SECONDS, lastAttemptOf, objectExists, presignedLink } from './artifacts.ts';
 import { withClients } from './clients.ts';
 import {
   COMMON_OPTIONS,
@@ -11,7 +12,7 @@ import {
   contextFrom,
   parseCommandArgs,
 } from './context.ts';
-import { checkStage, docsPageOf, runIdFromArgument } from './names.ts';
+import { checkStage, docsPageOf, lastAttemptFileOf, runIdFromArgument } from './names.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
 
@@ -41,7 +42,13 @@ export async function docsCommand(
 
   return withClients(context, values.region, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
-    const page = docsPageOf(stack.output('ArtifactsBucketName'), runId);
+    const bucket = stack.output('ArtifactsBucketName');
+    // A run's page is its last attempt's: the one that got furthest.
+    const attempt =
+      runId === undefined
+        ? undefined
+        : await lastAttemptOf(clients.s3(), lastAttemptFileOf(bucket, runId));
+    const page = docsPageOf(bucket, runId, attempt);
     if (!(await objectExists(clients.s3(), page))) {
       if (runId === undefined) {
         throw new CliError(

@@ -1,6 +1,7 @@
 // Names and addresses the AWS commands compute: the execution name `start` gives a run, the
 // stack of a stage, the console links, where a run's artifacts are. Pure: no AWS SDK here.
 import { createHash } from 'node:crypto';
+import { attemptArtifactsUri, LAST_ATTEMPT_FILE } from '../../functions/shared/artifacts-layout.ts';
 import { CliError, UsageError } from '../errors.ts';
 
 /** The CloudFormation stack `serverless deploy --stage <stage>` creates. */
@@ -118,9 +119,24 @@ export function parseS3Uri(uri: string): S3Location | undefined {
   return { bucket: match[1] as string, key: match[2] as string };
 }
 
-/** A run's own artifacts folder (`s3://<bucket>/dbt/runs/<runId>/`), as a URI. */
-export function runArtifactsUriOf(bucket: string, runId: string): string {
-  return `s3://${bucket}/${ARTIFACTS_PREFIX}/runs/${runId}/`;
+/**
+ * A run's folder in the bucket, or one attempt's (`dbt/runs/<runId>/attempt-<N>`). Without an
+ * attempt, the run's own folder: runs stored before attempts had folders of their own keep
+ * their files there.
+ */
+function runFolderKey(runId: string, attempt?: number): string {
+  const run = `${ARTIFACTS_PREFIX}/runs/${runId}`;
+  return attempt === undefined ? run : attemptArtifactsUri(run, attempt).replace(/\/$/, '');
+}
+
+/** A run's artifacts folder as a URI, the attempt's when one is given (runFolderKey). */
+export function runArtifactsUriOf(bucket: string, runId: string, attempt?: number): string {
+  return `s3://${bucket}/${runFolderKey(runId, attempt)}/`;
+}
+
+/** The run's last-attempt.json, which names the attempt that stored last. */
+export function lastAttemptFileOf(bucket: string, runId: string): S3Location {
+  return { bucket, key: `${ARTIFACTS_PREFIX}/runs/${runId}/${LAST_ATTEMPT_FILE}` };
 }
 
 /** An object in an artifacts folder given as `s3://bucket/prefix/`. */
@@ -131,14 +147,21 @@ export function objectIn(folderUri: string, name: string): S3Location | undefine
   return { bucket: folder.bucket, key: prefix === '' ? name : `${prefix}/${name}` };
 }
 
-/** The docs page: a run's own, or the last successful docs (`dbt/latest/index.html`). */
-export function docsPageOf(bucket: string, runId: string | undefined): S3Location {
+/**
+ * The docs page: the last successful docs (`dbt/latest/index.html`) without a run id, else
+ * the run's, in the folder of the attempt given (see runArtifactsUriOf).
+ */
+export function docsPageOf(
+  bucket: string,
+  runId: string | undefined,
+  attempt?: number,
+): S3Location {
   return {
     bucket,
     key:
       runId === undefined
         ? `${ARTIFACTS_PREFIX}/latest/index.html`
-        : `${ARTIFACTS_PREFIX}/runs/${runId}/index.html`,
+        : `${runFolderKey(runId, attempt)}/index.html`,
   };
 }
 

@@ -12,7 +12,7 @@ import { parseRunInput } from '../../functions/shared/run-input.ts';
 import { CliError } from '../errors.ts';
 import { formatReport, type SummaryForReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
-import { docsLink, readSummary } from './artifacts.ts';
+import { docsLink, lastAttemptOf, readSummary } from './artifacts.ts';
 import { type AwsClients, withClients } from './clients.ts';
 import {
   COMMON_OPTIONS,
@@ -25,6 +25,7 @@ import {
   checkStage,
   executionConsoleLink,
   executionNameFor,
+  lastAttemptFileOf,
   objectIn,
   runArtifactsUriOf,
 } from './names.ts';
@@ -162,24 +163,22 @@ async function reportFor(
   outcome: RunOutcome,
 ): Promise<string> {
   const bucket = stack.outputs.ArtifactsBucketName;
-  const artifacts =
-    outcome.artifactsUri?.startsWith('s3://') === true
-      ? outcome.artifactsUri
-      : bucket === undefined
-        ? null
-        : runArtifactsUriOf(bucket, outcome.runId);
+  let artifacts = outcome.artifactsUri?.startsWith('s3://') === true ? outcome.artifactsUri : null;
   let summary: SummaryForReport | null = null;
   let docs: string | null = null;
-  if (artifacts !== null) {
-    const summaryObject = objectIn(artifacts, 'summary.json');
-    const docsObject = objectIn(artifacts, 'index.html');
-    try {
-      if (summaryObject) summary = await readSummary(clients.s3(), summaryObject);
-      if (docsObject) docs = await docsLink(clients.s3(), docsObject);
-    } catch (error) {
-      // The outcome stands without the artifacts; say why they are missing from the report.
-      context.err(`serverless-dbt: could not read the run's artifacts (${brief(error)})`);
+  try {
+    // The outcome names the judged attempt's folder; without it, the run's last attempt's.
+    if (artifacts === null && bucket !== undefined) {
+      const attempt = await lastAttemptOf(clients.s3(), lastAttemptFileOf(bucket, outcome.runId));
+      artifacts = runArtifactsUriOf(bucket, outcome.runId, attempt);
     }
+    const summaryObject = artifacts === null ? undefined : objectIn(artifacts, 'summary.json');
+    const docsObject = artifacts === null ? undefined : objectIn(artifacts, 'index.html');
+    if (summaryObject) summary = await readSummary(clients.s3(), summaryObject);
+    if (docsObject) docs = await docsLink(clients.s3(), docsObject);
+  } catch (error) {
+    // The outcome stands without the artifacts; say why they are missing from the report.
+    context.err(`serverless-dbt: could not read the run's artifacts (${brief(error)})`);
   }
   return formatReport({ outcome, summary, artifacts, docs });
 }

@@ -4,11 +4,12 @@
 // process from their factories with a local stage's settings (never through process.env);
 // RunDbt is the container's entrypoint as a subprocess on DuckDB (run-dbt.ts); the overlap
 // lock is a file under the state folder (file-lock.ts); artifacts go to
-// `.serverless-dbt/runs/<run id>/` through file://. Slack gets the alert when SLACK_WEBHOOK_URL
-// is set; otherwise the same message is printed.
+// `.serverless-dbt/runs/<run id>/attempt-<N>/` through file://. Slack gets the alert when
+// SLACK_WEBHOOK_URL is set; otherwise the same message is printed.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createEvaluate } from '../../functions/evaluate/evaluate-handler.ts';
@@ -19,7 +20,9 @@ import { createPrepare } from '../../functions/prepare/prepare-handler.ts';
 import { readPrepareConfig } from '../../functions/prepare/settings.ts';
 import type { Environment } from '../../functions/shared/config.ts';
 import type { Evaluation } from '../../functions/shared/contracts.ts';
+import { knownExecutionInput } from '../../functions/shared/execution-input.ts';
 import { useLogLevel } from '../../functions/shared/logger.ts';
+import { noMetrics } from '../../functions/shared/metrics.ts';
 import { formatReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
 import {
@@ -84,6 +87,7 @@ export interface LocalRunResult {
   alertText: string | null;
   /** The Prepare state's error when it refused the run (InvalidRunInput: …). */
   refusal: string | null;
+  /** The last attempt's artifacts folder (`<state dir>/runs/<run id>/attempt-<N>`). */
   artifactsDir: string;
   docsPage: string | null;
 }
@@ -186,27 +190,39 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     ARTIFACTS_URI: artifactsUri,
     DEFAULT_TIMEOUT_SECONDS: deployed('prepare')?.fakeEnvironment.DEFAULT_TIMEOUT_SECONDS ?? '3600',
     LOCK_TABLE: join(options.stateDir, 'locks'),
+    // The stage's lock groups: a local run of a grouped job waits for the others of its group.
+    JOB_LOCK_GROUPS: deployed('prepare')?.fakeEnvironment.JOB_LOCK_GROUPS ?? '',
     FARGATE_SPOT: 'false',
     DBT_CONTAINER_NAME: 'dbt',
     NOTIFY_ON: 'success,failure',
     TASK_MEMORY_MIB: deployed('evaluate')?.fakeEnvironment.TASK_MEMORY_MIB ?? '2048',
+    // No alarm watches a local run: its metrics go nowhere (noMetrics), and no alarm topic
+    // stands in for a Slack that refuses the alert.
+    ALARM_ON: deployed('evaluate')?.fakeEnvironment.ALARM_ON ?? '',
+    STATE_MACHINE_NAME: deployedName ?? 'local',
     SLACK_ALLOW_LOCAL: 'true',
   };
   useLogLevel(options.verbose ? 'INFO' : 'SILENT');
 
   let evaluation: Evaluation | null = null;
   let alertText: string | null = null;
+  // The state machine passes Prepare and Evaluate names only; here the input is known.
+  const executionInput = knownExecutionInput(options.input);
   const prepare = createPrepare({
     config: readPrepareConfig(environment),
     lockStore: fileLocks(),
+    executionInput,
   });
   // Local artifacts are file://: the S3 client is never called.
   const evaluate = createEvaluate({
     config: readEvaluateConfig(environment),
     s3: new S3Client({}),
+    metrics: noMetrics,
+    executionInput,
   });
   const notify = createNotify({
     config: readNotifyConfig(environment),
+    metrics: noMetrics,
     ...(options.webhookUrl === undefined ? {} : { webhookUrl: options.webhookUrl }),
   });
   const evaluateTask = lambdaTask('evaluate', evaluate);
@@ -271,7 +287,12 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     process.off('SIGINT', onInterrupt);
   }
 
-  const artifactsDir = join(options.stateDir, 'runs', options.runId);
+  // The folder of the attempt Evaluate judged last: the outcome's summary and docs are there.
+  const judged = (evaluation as Evaluation | null)?.output.artifactsUri;
+  const artifactsDir =
+    typeof judged === 'string' && judged.startsWith('file://')
+      ? fileURLToPath(judged).replace(/\/+$/, '')
+      : join(options.stateDir, 'runs', options.runId);
   const docsPage = join(artifactsDir, 'index.html');
   return {
     execution,

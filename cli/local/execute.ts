@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { type Definition, localDefinition } from './local-definition.ts';
+import { type Definition, localDefinition, localStateContext } from './local-definition.ts';
 
 /** One entry of an execution's event log (the library declares the type but does not export it). */
 export type EventLog =
@@ -58,6 +58,12 @@ export function bindTasks(
 export interface ExecutionOptions {
   /** The execution's name: the run id. */
   executionName: string;
+  /**
+   * `$$.Execution.Id`; by default an ARN made from the state machine's and the execution's
+   * names. Tests give the ARN of an execution started in moto, so that the handlers can read
+   * its input with states:DescribeExecution.
+   */
+  executionArn?: string;
   stateMachineArn: string;
   /** One local function per Task state, by state name; a Task without one fails the run. */
   tasks: Record<string, LocalTask>;
@@ -65,6 +71,8 @@ export interface ExecutionOptions {
   retryIntervalMs?: number;
   /** Sees every event as it happens (the CLI prints progress from these). */
   onEvent?: (event: EventLog) => void;
+  /** Stops the execution when it settles, as StopExecution does: it ends ABORTED. */
+  abortWhen?: Promise<unknown>;
 }
 
 export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -102,7 +110,8 @@ export async function executeDefinition(
     }
   }
 
-  const executionArn = executionArnOf(options.stateMachineArn, options.executionName);
+  const executionArn =
+    options.executionArn ?? executionArnOf(options.stateMachineArn, options.executionName);
   const machine = new StateMachine(definition as never, {
     // Paths such as `$$.Execution.Input` are valid ASL the validator does not know.
     validationOptions: { checkPaths: false, checkArn: false },
@@ -121,8 +130,11 @@ export async function executeDefinition(
         Id: options.stateMachineArn,
         Name: options.stateMachineArn.split(':').pop(),
       },
+      State: localStateContext(),
     } as never,
   });
+
+  options.abortWhen?.then(() => execution.abort());
 
   const events: EventLog[] = [];
   const collecting = (async () => {

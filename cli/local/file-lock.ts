@@ -20,7 +20,8 @@ import {
 } from '../../functions/prepare/lock-rules.ts';
 import type { AcquireRequest, LockStore } from '../../functions/prepare/lock-store.ts';
 
-const SAFE_KEY_RE = /^[A-Za-z0-9_.-]{1,200}$/;
+// `#` too: the keys are `<state machine>#job#<job>` (lock-rules.ts, lockKeyOf).
+const SAFE_KEY_RE = /^[A-Za-z0-9_.#-]{1,200}$/;
 
 export function lockFile(folder: string, key: string): string {
   if (!SAFE_KEY_RE.test(key) || key.startsWith('.')) throw new Error(`unsafe lock key: ${key}`);

@@ -1,8 +1,11 @@
 // The one place where the deployed state machine definition is adapted for
-// aws-local-stepfunctions 3.0.0, which differs from AWS in two ways:
+// aws-local-stepfunctions 3.0.0, which differs from AWS in three ways:
 //  - a Task with no TimeoutSeconds times out after 60 s (AWS: 99999999 s; here the longest
 //    wait setTimeout allows, about 24.8 days);
-//  - TimeoutSecondsPath is read from the state's input *after* Parameters (AWS: before).
+//  - TimeoutSecondsPath is read from the state's input *after* Parameters (AWS: before);
+//  - the context object has no `$$.State`, so `$$.State.EnteredTime` (RunDbt's
+//    RUN_ATTEMPT_STARTED_AT) fails the execution with States.Runtime: localStateContext()
+//    supplies it.
 // The deployed definition is never changed: this returns an adapted deep copy, and
 // tests/cli/local/local-definition.test.ts holds each adaptation to AWS's behaviour.
 
@@ -44,6 +47,21 @@ export function localDefinition(deployed: Definition): Definition {
     }
   }
   return copy;
+}
+
+/**
+ * `$$.State` for the execution's context object (run options' `context`). EnteredTime is read
+ * when a state resolves its Parameters, which the library does as it enters the state, so
+ * each state, and each new entry into one, sees its own time. (On AWS a Retry of the same
+ * state keeps the first entry's time; here a retry reads a later one.)
+ */
+export function localStateContext(now: () => Date = () => new Date()): { EnteredTime: string } {
+  const state = {} as { EnteredTime: string };
+  Object.defineProperty(state, 'EnteredTime', {
+    enumerable: true,
+    get: () => now().toISOString(),
+  });
+  return state;
 }
 
 /** Every state, including those inside Parallel branches and Map iterators. */

@@ -1,11 +1,11 @@
 // The RunDbt state of a local run: instead of a Fargate task, the container's entrypoint as a
-// subprocess of the project's venv, given what the task would get (the overrides' RUN_SPEC and
-// RUN_ID, plus what the task definition sets), ending the way `ecs:runTask.sync` ends: the
-// stopped task as the state's result when every container exited 0, otherwise
-// `States.TaskFailed` with the task as JSON Cause. Evaluate then judges what it would judge
-// in AWS.
+// subprocess of the project's venv, given what the task would get (the overrides' RUN_SPEC,
+// RUN_ID, RUN_ATTEMPT and RUN_ATTEMPT_STARTED_AT, plus what the task definition sets), ending
+// the way `ecs:runTask.sync` ends: the stopped task as the state's result when every container
+// exited 0, otherwise `States.TaskFailed` with the task as JSON Cause. Evaluate then judges
+// what it would judge in AWS.
 //
-// Stopping mirrors ECS: past the run's limit (the Parameters' `localTimeoutSeconds`, which
+// The entrypoint stops dbt itself shortly before the run's limit (exit 6). Stopping mirrors ECS: past the run's limit (the Parameters' `localTimeoutSeconds`, which
 // local-definition.ts carries there) and on stop() (Ctrl-C), the entrypoint gets SIGTERM, and
 // SIGKILL after the grace ECS would give (stopTimeout); the task then reads as stopped by a
 // person (UserInitiated), as a StopTask would.

@@ -11,9 +11,13 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
+from . import aws
+
 
 class ArtifactsError(Exception):
-    """An artifact could not be read or written."""
+    """An artifact could not be read or written. Reading one from S3 that cannot be reached
+    for now is aws.AwsUnreachable instead: only a read can be tried again by another attempt,
+    a write comes after dbt has run."""
 
 
 class ArtifactStore(Protocol):
@@ -93,9 +97,8 @@ class S3Store:
     @property
     def client(self) -> Any:
         if self._client is None:
-            import boto3  # noqa: PLC0415 - file:// runs never pay for boto3's import
-
-            self._client = boto3.client("s3")
+            # file:// runs never pay for boto3's import.
+            self._client = aws.client("s3")
         return self._client
 
     def _key(self, key: str) -> str:
@@ -124,6 +127,9 @@ class S3Store:
                 "404",
             ):
                 return None
+            unreachable = aws.unreachable("s3", f"read {self.url(key)}", error)
+            if unreachable is not None:
+                raise unreachable from None
             raise self._fail("read", key, error) from None
 
     def replace_prefix(self, prefix: str, files: dict[str, bytes]) -> None:

@@ -7,6 +7,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .run_spec import RUN_ID_PATTERN, InvalidRunInput, RunSpec, parse_run_spec
@@ -29,6 +30,12 @@ class RunnerConfig:
     target: str | None
     credentials_source: str
     raw_spec: str
+    # Which attempt of the run this task is (the state machine's RUN_ATTEMPT): each attempt
+    # stores its artifacts in a folder of its own.
+    attempt: int = 1
+    # When RunDbt's timer started for this attempt (RUN_ATTEMPT_STARTED_AT); None for a task
+    # started without the state machine, whose deadline counts from the container's start.
+    attempt_started_at: datetime | None = None
 
 
 def read_config(environ: Mapping[str, str]) -> RunnerConfig:
@@ -53,7 +60,35 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
         target=environ.get("DBT_TARGET") or None,
         credentials_source=environ.get("CREDENTIALS_SOURCE") or "env",
         raw_spec=environ.get("RUN_SPEC") or "{}",
+        attempt=read_attempt(environ.get("RUN_ATTEMPT")),
+        attempt_started_at=read_attempt_started_at(environ.get("RUN_ATTEMPT_STARTED_AT")),
     )
+
+
+def read_attempt(raw: str | None) -> int:
+    """RUN_ATTEMPT, 1 when unset: a local run or a task started by hand is a first attempt."""
+    if raw is None or raw == "":
+        return 1
+    if not re.fullmatch(r"[1-9][0-9]{0,5}", raw.strip()):
+        raise ConfigError(f"RUN_ATTEMPT: must be a whole number from 1 up, got {raw[:40]!r}")
+    return int(raw.strip())
+
+
+def read_attempt_started_at(raw: str | None) -> datetime | None:
+    """RUN_ATTEMPT_STARTED_AT as Step Functions writes `$$.State.EnteredTime`
+    (2026-03-02T05:00:00.123Z); None when unset."""
+    if raw is None or raw.strip() == "":
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value.tzinfo is None:
+        raise ConfigError(
+            f"RUN_ATTEMPT_STARTED_AT: expected an ISO-8601 time with its zone, such as "
+            f"2026-03-02T05:00:00.123Z, got {raw[:40]!r}"
+        )
+    return value.astimezone(UTC)
 
 
 def check_project(config: RunnerConfig) -> None:

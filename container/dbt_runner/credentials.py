@@ -14,6 +14,10 @@ could not be a number, and it would mask the host and port in every message that
 
 The secret values also go to the Redactor, which keeps them out of everything else the
 runner lets out.
+
+A secret or connection that is refused, missing or malformed is CredentialsError (exit 3);
+AWS that cannot be reached for now (a network error, a timeout, throttling, a 5xx) is
+aws.AwsUnreachable (exit 5), which another attempt may get past.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import aws
 from .redaction import is_secret_name
 
 SECRET_PREFIX = "DBT_ENV_SECRET_"  # noqa: S105 (a variable name prefix, not a password)
@@ -48,12 +53,6 @@ class Credentials:
 ClientFactory = Callable[[str], Any]
 
 
-def _default_client(service: str) -> Any:
-    import boto3  # noqa: PLC0415 - only runs that fetch credentials pay for boto3's import
-
-    return boto3.client(service)
-
-
 def env_name(key: str) -> str:
     """The variable a secret's key becomes: `password` is DBT_ENV_SECRET_PASSWORD,
     `private-key` DBT_ENV_SECRET_PRIVATE_KEY, `host` DBT_WAREHOUSE_HOST."""
@@ -61,7 +60,7 @@ def env_name(key: str) -> str:
     return prefix + re.sub(r"[^A-Z0-9]+", "_", key.upper()).strip("_")
 
 
-def resolve_credentials(source: str, client: ClientFactory = _default_client) -> Credentials:
+def resolve_credentials(source: str, client: ClientFactory = aws.client) -> Credentials:
     kind, _, name = source.partition(":")
     if kind == "env" and not name:
         return Credentials(source="env")
@@ -85,6 +84,9 @@ def _fetch_secret_json(secret_id: str, client: ClientFactory) -> dict[str, Any]:
     try:
         secret = client("secretsmanager").get_secret_value(SecretId=secret_id)
     except Exception as error:  # botocore's errors are generated classes; the code says it all
+        unreachable = aws.unreachable("secretsmanager", f"read secret {secret_id}", error)
+        if unreachable is not None:
+            raise unreachable from None
         raise CredentialsError(f"secret {secret_id} could not be read ({_aws_error_code(error)})") from None
     try:
         value = json.loads(secret.get("SecretString") or "")
@@ -131,6 +133,9 @@ def _from_glue(connection_name: str, client: ClientFactory) -> Credentials:
     try:
         connection = client("glue").get_connection(Name=connection_name, HidePassword=False)["Connection"]
     except Exception as error:
+        unreachable = aws.unreachable("glue", f"read connection {connection_name!r}", error)
+        if unreachable is not None:
+            raise unreachable from None
         raise CredentialsError(
             f"Glue connection {connection_name!r} could not be read ({_aws_error_code(error)})"
         ) from None

@@ -6,18 +6,23 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from .artifacts import ArtifactStore
+from .artifacts import ArtifactsError, ArtifactStore
 from .config import ConfigError, RunnerConfig
+from .layout import attempt_folder, attempt_in, last_attempt_key, run_folder
 from .outcome import (
     CONNECTION,
     SETTINGS,
+    DeadlinePassed,
     Failure,
+    RunningNodes,
     RunState,
     StepReport,
     Stopped,
+    StoppedAtDeadline,
     command_failure,
     docs_failure,
     docs_follow,
@@ -99,11 +104,16 @@ class DbtSteps:
 
         for name in keeps:
             (self.target_path / name).unlink(missing_ok=True)
-        runner = dbtRunner(manifest=self.manifest if use_manifest else None)
+        runner = dbtRunner(
+            manifest=self.manifest if use_manifest else None,
+            callbacks=[track_running_nodes(self.state.running_nodes)],
+        )
         started = time.monotonic()
         self.state.running_step = (step_name, started)
+        self.state.running_step_files = (self.target_path, keeps)
         result = runner.invoke(args)
         self.state.running_step = None
+        self.state.running_step_files = None
         seconds = time.monotonic() - started
         cause, message = step_cause(result.exception, self.config)
         report = StepReport(step_name, result.success, result.exception, cause, message)
@@ -119,6 +129,8 @@ class DbtSteps:
         )
         for name in keeps:
             self.keep(name)
+        if isinstance(result.exception, DeadlinePassed):
+            raise StoppedAtDeadline(str(result.exception))
         if isinstance(result.exception, KeyboardInterrupt):
             raise Stopped(str(result.exception) or "stopped")
         return report, result.result
@@ -204,14 +216,14 @@ class DbtSteps:
         self.failed(command_failure(report))
 
     def fetch_earlier_run(self, store: ArtifactStore, run_id: str) -> Path:
+        """The state of the run `retryOf` names, from its last attempt's folder."""
         state_dir = self.work / "retry-state"
         state_dir.mkdir(parents=True, exist_ok=True)
+        folder = earlier_run_folder(store, run_id)
         for name in ("run_results.json", "manifest.json"):
-            body = store.get(f"runs/{run_id}/{name}")
+            body = read_earlier_run(store, f"{folder}/{name}")
             if body is None:
-                raise ConfigError(
-                    f"retryOf: run {run_id!r} has no {name} under {store.url(f'runs/{run_id}/')}"
-                )
+                raise ConfigError(f"retryOf: run {run_id!r} has no {name} under {store.url(f'{folder}/')}")
             (state_dir / name).write_bytes(body)
         return state_dir
 
@@ -233,6 +245,47 @@ class DbtSteps:
         path = self.target_path / name
         if path.is_file():
             self.state.files[name] = path.read_bytes()
+
+
+def read_earlier_run(store: ArtifactStore, key: str) -> bytes | None:
+    """A file of the run `retryOf` names. S3 that cannot be reached raises aws.AwsUnreachable
+    (exit 5), which another attempt may get past; a refused read is the run's settings (exit 3),
+    as a run that is not there is."""
+    try:
+        return store.get(key)
+    except ArtifactsError as error:
+        raise ConfigError(f"retryOf: {error}") from None
+
+
+def earlier_run_folder(store: ArtifactStore, run_id: str) -> str:
+    """The folder of the last attempt of a run: the one its last-attempt.json names, or the run's
+    own folder for a run stored before attempts had folders of their own."""
+    pointer = read_earlier_run(store, last_attempt_key(run_id))
+    if pointer is None:
+        return run_folder(run_id)
+    attempt = attempt_in(pointer)
+    if attempt is None:
+        raise ConfigError(f"retryOf: {store.url(last_attempt_key(run_id))} names no attempt")
+    return attempt_folder(run_id, attempt)
+
+
+def track_running_nodes(running: RunningNodes) -> Callable[[Any], None]:
+    """A dbtRunner callback that keeps `running` up to date from dbt's NodeStart and
+    NodeFinished events, which dbt fires from its worker threads."""
+
+    def on_event(event: Any) -> None:
+        name = event.info.name
+        if name not in ("NodeStart", "NodeFinished"):
+            return
+        unique_id = getattr(getattr(event.data, "node_info", None), "unique_id", "")
+        if not unique_id:
+            return
+        if name == "NodeStart":
+            running.started(unique_id)
+        else:
+            running.finished(unique_id)
+
+    return on_event
 
 
 def freshness_results(result: Any) -> list[dict[str, Any]]:

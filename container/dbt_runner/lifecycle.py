@@ -1,6 +1,6 @@
-"""A run's lifecycle once its settings are known: the steps run under a SIGTERM handler, then
-the artifacts are stored and the outcome logged, exactly once, whether dbt ends, fails or
-is stopped."""
+"""A run's lifecycle once its settings are known: the steps run under a SIGTERM handler and
+the run's own deadline (deadline.py), then the artifacts are stored and the outcome logged,
+exactly once, whether dbt ends, fails or is stopped."""
 
 from __future__ import annotations
 
@@ -10,13 +10,18 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from .artifacts import ArtifactsError, ArtifactStore
 from .config import RunnerConfig
+from .deadline import Deadline, run_deadline
+from .layout import LATEST, attempt_folder, last_attempt_key, last_attempt_record
 from .outcome import (
+    EXIT_SUCCESS,
     STOPPED_BY_SIGTERM,
+    DeadlinePassed,
     RunState,
     artifacts_failure,
     artifacts_status,
@@ -28,7 +33,9 @@ from .run_log import log_line, now
 from .summary import Step, build_summary
 
 RUN_FILES = ("manifest.json", "run_results.json", "sources.json", "catalog.json", "index.html", "dbt.log")
-LATEST_DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
+# One successful run's docs page and the artifacts it was built from; its log and summary stay
+# in its own folder.
+LATEST_FILES = ("index.html", "manifest.json", "catalog.json", "run_results.json", "sources.json")
 # ECS's default stopTimeout is 30 s: leave time to upload before SIGKILL.
 DEFAULT_STOP_GRACE_SECONDS = 20.0
 
@@ -36,27 +43,36 @@ DEFAULT_STOP_GRACE_SECONDS = 20.0
 def store_artifacts(
     state: RunState, store: ArtifactStore, redactor: Redactor, summary: Callable[[], dict[str, Any]]
 ) -> None:
-    run_prefix = f"runs/{state.config.run_id}" if state.config else "runs/unknown"
+    run_id = state.config.run_id if state.config else "unknown"
+    attempt = state.config.attempt if state.config else 1
+    folder = attempt_folder(run_id, attempt)
     failures: list[str] = []
     for name in RUN_FILES:
         if name in state.files:
             try:
-                store.put(f"{run_prefix}/{name}", redactor.data(state.files[name]))
+                store.put(f"{folder}/{name}", redactor.data(state.files[name]))
             except ArtifactsError as error:
                 failures.append(str(error))
-    if state.docs_generated and not failures:
-        try:
-            store.replace_prefix(
-                "latest",
-                {name: redactor.data(state.files[name]) for name in LATEST_DOCS_FILES if name in state.files},
-            )
-        except ArtifactsError as error:
-            failures.append(str(error))
     if failures:
         state.fail(artifacts_failure(failures[0]))
-    # Last, so that a summary.json in place means the run's other files are in place too.
+    # Only a run that succeeded, docs included, replaces latest/: a failed run's manifest and
+    # results would tell a slim CI job or a reader of the docs that broken models are current.
+    if state.exit_code == EXIT_SUCCESS and state.docs_generated:
+        try:
+            store.replace_prefix(
+                LATEST,
+                {name: redactor.data(state.files[name]) for name in LATEST_FILES if name in state.files},
+            )
+        except ArtifactsError as error:
+            state.fail(artifacts_failure(str(error)))
+    # Last in the attempt's folder, so that a summary.json in place means its other files are too.
     try:
-        store.put(f"{run_prefix}/summary.json", redactor.data(json.dumps(summary(), indent=2).encode()))
+        store.put(f"{folder}/summary.json", redactor.data(json.dumps(summary(), indent=2).encode()))
+    except ArtifactsError as error:
+        state.fail(artifacts_failure(str(error)))
+    # Then the run's pointer to this attempt, for readers that know only the run id.
+    try:
+        store.put(last_attempt_key(run_id), last_attempt_record(run_id, attempt))
     except ArtifactsError as error:
         state.fail(artifacts_failure(str(error)))
 
@@ -80,37 +96,92 @@ class Run:
         self.work = work
         self.state = RunState(config=config)
         self.started_at = now()
+        self.started_clock = datetime.now(UTC)
         self.stop_grace_seconds = stop_grace_seconds
+        self.deadline: Deadline | None = None
         self._finished = threading.Lock()
         self._exit_code: int | None = None
+        self._steps_running = False
 
     def execute(self, steps: Callable[[RunState], None]) -> int:
-        previous_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
+        previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+        previous_sigalrm = signal.signal(signal.SIGALRM, self._on_deadline)
+        self._steps_running = True
         try:
             steps(self.state)
         finally:
-            signal.signal(signal.SIGTERM, previous_handler)
+            self._steps_running = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous_sigalrm)
+            signal.signal(signal.SIGTERM, previous_sigterm)
         return self.finish()
 
+    def arm_deadline(self, limit_seconds: int | None) -> None:
+        """Stops dbt shortly before the run's limit (deadline.py), counted from when RunDbt's
+        timer started, or from the container's own start for a task started by hand. Called
+        once the run spec, which holds the limit, is read."""
+        if limit_seconds is None:
+            return
+        started = self.config.attempt_started_at or self.started_clock
+        self.deadline = run_deadline(started, limit_seconds, self.stop_grace_seconds)
+        seconds_left = self.deadline.seconds_left(datetime.now(UTC))
+        log_line(
+            self.out,
+            "deadline",
+            stopAt=self.deadline.at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            secondsLeft=round(seconds_left, 3),
+            limitSeconds=limit_seconds,
+            marginSeconds=self.deadline.margin_seconds,
+            runId=self.config.run_id,
+        )
+        # A deadline already past (the task took that long to start) stops the run at once.
+        signal.setitimer(signal.ITIMER_REAL, max(seconds_left, 0.001))
+
     def _on_sigterm(self, _signum: int, _frame: Any) -> None:
-        # ECS sends SIGTERM, then SIGKILL after the container's stopTimeout. A watchdog makes
-        # sure the artifacts are stored in time even if dbt cannot cancel its query (DuckDB
-        # cannot; Redshift can).
-        watchdog = threading.Timer(self.stop_grace_seconds, self._stop_now)
+        # ECS sends SIGTERM, then SIGKILL after the container's stopTimeout.
+        self._stop(KeyboardInterrupt(STOPPED_BY_SIGTERM), None)
+
+    def _on_deadline(self, _signum: int, _frame: Any) -> None:
+        if self.deadline is not None:
+            self._stop(DeadlinePassed(self.deadline.message), self.deadline.message)
+
+    def _stop(self, interrupt: KeyboardInterrupt, deadline_message: str | None) -> None:
+        # One stop per run: a SIGTERM after the deadline (or the other way round) must not
+        # interrupt dbt again while it cancels its queries and writes run_results.json; and
+        # none once the steps are over, when the artifacts are being stored anyway.
+        if self.state.stopped or not self._steps_running:
+            return
+        self.state.stopped = True
+        self.state.running_nodes.freeze()
+        # A watchdog makes sure the artifacts are stored in time even if dbt cannot cancel
+        # its query (DuckDB cannot; Redshift can).
+        watchdog = threading.Timer(self.stop_grace_seconds, self._stop_now, args=(deadline_message,))
         watchdog.daemon = True
         watchdog.start()
         # KeyboardInterrupt is what dbt handles: it cancels the warehouse's running queries
         # and writes run_results.json for what finished before it re-raises.
-        raise KeyboardInterrupt(STOPPED_BY_SIGTERM)
+        raise interrupt
 
-    def _stop_now(self) -> None:
+    def _stop_now(self, deadline_message: str | None) -> None:
         if self.state.running_step is not None:
             name, started = self.state.running_step
             self.state.steps.append(Step(name, "stopped", time.monotonic() - started))
-        self.state.fail(stopped_by_watchdog(self.stop_grace_seconds))
+        self._keep_running_step_files()
+        self.state.fail(stopped_by_watchdog(self.stop_grace_seconds, deadline_message))
         code = self.finish()
         self.out.flush()
         os._exit(code)
+
+    def _keep_running_step_files(self) -> None:
+        """What the busy step has written: dbt writes run_results.json as soon as it is
+        interrupted, before it waits for its queries."""
+        if self.state.running_step_files is None:
+            return
+        target, names = self.state.running_step_files
+        for name in names:
+            path = target / name
+            if name not in self.state.files and path.is_file():
+                self.state.files[name] = path.read_bytes()
 
     def finish(self) -> int:
         """Stores the artifacts and logs the outcome; the first caller does it, later ones get
@@ -142,7 +213,8 @@ class Run:
             exitCode=state.exit_code,
             runId=self.config.run_id,
             error=state.error,
-            artifacts=self.store.url(f"runs/{self.config.run_id}/"),
+            attempt=self.config.attempt,
+            artifacts=self.store.url(f"{attempt_folder(self.config.run_id, self.config.attempt)}/"),
         )
         return state.exit_code
 
@@ -150,8 +222,10 @@ class Run:
         from dbt.version import __version__ as dbt_version  # noqa: PLC0415
 
         state = self.state
+        run_results = _json_or_none(state.files.get("run_results.json"))
         return build_summary(
             run_id=self.config.run_id,
+            attempt=self.config.attempt,
             job=state.spec.job if state.spec else None,
             exit_code=state.exit_code,
             command=state.spec.command if state.spec else "unknown",
@@ -159,10 +233,11 @@ class Run:
             started_at=self.started_at,
             finished_at=now(),
             steps=state.steps,
-            run_results=_json_or_none(state.files.get("run_results.json")),
+            run_results=run_results,
             sources=state.freshness_results,
             freshness_mode=state.spec.freshness if state.spec else "skip",
             error=state.error,
+            running_nodes=state.running_nodes.still_running(run_results) if state.stopped else None,
         )
 
 

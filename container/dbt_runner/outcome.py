@@ -2,16 +2,21 @@
 
 Exit codes (docs/design.md, "The container contract"): 0 success; 1 dbt reported failures;
 2 dbt could not run; 3 configuration or credentials missing; 4 dbt succeeded but the
-artifacts could not be stored. The first failure is the run's outcome.
+artifacts could not be stored; 5 AWS could not be reached for the credentials or an earlier
+run's artifacts (aws.py), which another attempt may get past; 6 stopped at the run's own
+deadline (deadline.py), shortly before its time limit. The first failure is the run's outcome.
 
 Pure: no dbt, no I/O. The dbt steps report to these rules; the lifecycle stores what they decide.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .aws import AwsUnreachable
 from .config import ConfigError, RunnerConfig
 from .credentials import CredentialsError
 from .run_spec import InvalidRunInput, RunSpec
@@ -22,6 +27,8 @@ EXIT_DBT_FAILED = 1
 EXIT_DBT_ERROR = 2
 EXIT_CONFIG = 3
 EXIT_ARTIFACTS = 4
+EXIT_AWS_UNREACHABLE = 5
+EXIT_DEADLINE = 6
 
 STOPPED_BY_SIGTERM = "stopped by SIGTERM (the task was stopped or timed out)"
 
@@ -30,8 +37,17 @@ class Stopped(Exception):
     """dbt was interrupted by SIGTERM; the run stops and keeps what it produced so far."""
 
 
+class DeadlinePassed(KeyboardInterrupt):
+    """The run's own deadline passed. A KeyboardInterrupt, raised where SIGTERM raises one,
+    so that dbt cancels the warehouse's queries the same way."""
+
+
+class StoppedAtDeadline(Stopped):
+    """dbt was interrupted by the run's deadline."""
+
+
 # What can end a run before or between its dbt steps, each an outcome of its own.
-RUN_ERRORS = (InvalidRunInput, ConfigError, CredentialsError, Stopped, KeyboardInterrupt)
+RUN_ERRORS = (InvalidRunInput, ConfigError, CredentialsError, AwsUnreachable, Stopped, KeyboardInterrupt)
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,39 @@ class StepReport:
         return "error" if self.exception is not None else "fail"
 
 
+class RunningNodes:
+    """The nodes dbt has started and not finished, in the order they started. dbt reports
+    them from its worker threads (dbt_steps.py), the lifecycle reads them from the main one."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._started: dict[str, None] = {}
+        self._frozen = False
+
+    def started(self, unique_id: str) -> None:
+        with self._lock:
+            if not self._frozen:
+                self._started[unique_id] = None
+
+    def finished(self, unique_id: str) -> None:
+        with self._lock:
+            if not self._frozen:
+                self._started.pop(unique_id, None)
+
+    def freeze(self) -> None:
+        """Keeps the nodes running now: once dbt cancels their queries it reports them
+        finished, with an error."""
+        with self._lock:
+            self._frozen = True
+
+    def still_running(self, run_results: dict[str, Any] | None = None) -> list[str]:
+        """Less those with a result in run_results.json: dbt reports no NodeFinished for a
+        node whose runner raised, but records its result."""
+        done = {str(result.get("unique_id")) for result in (run_results or {}).get("results", [])}
+        with self._lock:
+            return [unique_id for unique_id in self._started if unique_id not in done]
+
+
 @dataclass
 class RunState:
     config: RunnerConfig | None = None
@@ -77,6 +126,12 @@ class RunState:
     docs_generated: bool = False
     freshness_results: list[dict[str, Any]] | None = None
     running_step: tuple[str, float] | None = None
+    # Where the running step's target files are and which it keeps (DbtSteps.invoke's
+    # `keeps`), for a watchdog that stores the run while dbt is still busy.
+    running_step_files: tuple[Path, tuple[str, ...]] | None = None
+    running_nodes: RunningNodes = field(default_factory=RunningNodes)
+    # SIGTERM or the deadline stopped the run: its summary lists the nodes that were running.
+    stopped: bool = False
 
     def fail(self, failure: Failure) -> None:
         # The first failure is the run's outcome; later ones only add to the log.
@@ -162,10 +217,17 @@ def run_error_failure(error: BaseException) -> Failure:
         return Failure(EXIT_CONFIG, f"InvalidRunInput: {error}")
     if isinstance(error, (ConfigError, CredentialsError)):
         return Failure(EXIT_CONFIG, str(error))
+    if isinstance(error, AwsUnreachable):
+        return Failure(EXIT_AWS_UNREACHABLE, str(error))
+    if isinstance(error, (DeadlinePassed, StoppedAtDeadline)):
+        return Failure(EXIT_DEADLINE, str(error) or "stopped at the run's deadline")
     return Failure(EXIT_DBT_ERROR, str(error) or "stopped")
 
 
-def stopped_by_watchdog(grace_seconds: float) -> Failure:
+def stopped_by_watchdog(grace_seconds: float, deadline_message: str | None = None) -> Failure:
+    """`deadline_message`: the deadline stopped the run, not SIGTERM (Deadline.message)."""
+    if deadline_message is not None:
+        return Failure(EXIT_DEADLINE, f"{deadline_message}; dbt had not stopped {grace_seconds:g} s later")
     return Failure(
         EXIT_DBT_ERROR,
         f"{STOPPED_BY_SIGTERM}; dbt had not stopped {grace_seconds:g} s later",

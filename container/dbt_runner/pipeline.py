@@ -9,7 +9,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
@@ -52,15 +52,25 @@ def run(environ: Mapping[str, str]) -> int:
             work = Path(work_dir)
             stop_grace_seconds = float(environ.get("STOP_GRACE_SECONDS") or DEFAULT_STOP_GRACE_SECONDS)
             lifecycle = Run(config, store, redactor, out, work, stop_grace_seconds)
-            return lifecycle.execute(lambda state: run_steps(config, store, redactor, out, work, state))
+            return lifecycle.execute(
+                lambda state: run_steps(config, store, redactor, out, work, state, lifecycle.arm_deadline)
+            )
 
 
 def run_steps(
-    config: RunnerConfig, store: ArtifactStore, redactor: Redactor, out: TextIO, work: Path, state: RunState
+    config: RunnerConfig,
+    store: ArtifactStore,
+    redactor: Redactor,
+    out: TextIO,
+    work: Path,
+    state: RunState,
+    arm_deadline: Callable[[int | None], None],
 ) -> None:
+    """`arm_deadline` gets the run's limit once the spec that holds it is read."""
     try:
         state.spec = read_run_spec(config.raw_spec)
         log_line(out, "run", status="started", runId=config.run_id, spec=state.spec.to_json_dict())
+        arm_deadline(state.spec.timeout_seconds)
         check_project(config)
         credentials_started = time.monotonic()
         try:

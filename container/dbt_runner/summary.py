@@ -98,10 +98,15 @@ def build_summary(
     freshness_mode: str,
     error: str | None,
     job: str | None = None,
+    attempt: int = 1,
+    running_nodes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """`running_nodes`: for a run that was stopped (SIGTERM or its deadline), the nodes dbt
+    had started and not finished; None otherwise, and the field is left out."""
     counts, nodes = node_outcomes(run_results)
     summary: dict[str, Any] = {
         "runId": run_id,
+        "attempt": attempt,
         "job": job,
         "exitCode": exit_code,
         "command": command,
@@ -115,4 +120,6 @@ def build_summary(
     }
     if error:
         summary["error"] = cut(error, 1000)
+    if running_nodes is not None:
+        summary["runningNodes"] = list(running_nodes)
     return summary

@@ -131,14 +131,15 @@ class Project:
         )
         return RunResult(completed.returncode, completed.stdout, completed.stderr)
 
-    def run_dir(self, run_id: str) -> Path:
-        return self.artifacts_dir / "runs" / run_id
+    def run_dir(self, run_id: str, attempt: int = 1) -> Path:
+        """The folder of one attempt of a run (a run started by hand is attempt 1)."""
+        return self.artifacts_dir / "runs" / run_id / f"attempt-{attempt}"
 
-    def artifact(self, run_id: str, name: str) -> dict[str, Any]:
-        return json.loads((self.run_dir(run_id) / name).read_text())
+    def artifact(self, run_id: str, name: str, attempt: int = 1) -> dict[str, Any]:
+        return json.loads((self.run_dir(run_id, attempt) / name).read_text())
 
-    def summary(self, run_id: str) -> dict[str, Any]:
-        return self.artifact(run_id, "summary.json")
+    def summary(self, run_id: str, attempt: int = 1) -> dict[str, Any]:
+        return self.artifact(run_id, "summary.json", attempt)
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         import duckdb  # noqa: PLC0415
@@ -171,6 +172,12 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def unreachable_aws_env() -> dict[str, str]:
+    """AWS as a task with no route to it meets it: an endpoint on 127.0.0.1 where nothing
+    listens, so every connection is refused at once (botocore's EndpointConnectionError)."""
+    return {**FAKE_AWS, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}"}
 
 
 @dataclass

@@ -5,10 +5,14 @@ secret's), with the secrets marked for the Redactor."""
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import Moto
+from conftest import FAKE_AWS, Moto, unreachable_aws_env
+from dbt_runner import aws
+from dbt_runner.aws import AwsUnreachable
 from dbt_runner.credentials import CredentialsError, env_name, resolve_credentials
 
 
@@ -204,3 +208,123 @@ def test_two_keys_that_would_make_one_variable_are_refused_by_name_not_value(mot
 def test_unknown_source_names_the_setting(source: str) -> None:
     with pytest.raises(CredentialsError, match=r"^CREDENTIALS_SOURCE: "):
         resolve_credentials(source, no_clients)
+
+
+class AwsAnswering:
+    """A stand-in AWS endpoint on 127.0.0.1 that answers every request with one JSON error, as
+    Secrets Manager and Glue answer (their JSON protocol), and counts the requests: the real
+    boto3 client, its retries and its error parsing, against an answer moto cannot give."""
+
+    def __init__(self, status: int, error_type: str) -> None:
+        answer = json.dumps({"__type": error_type, "message": "stand-in answer"}).encode()
+        self.requests = 0
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                stand_in.requests += 1
+                self.send_response(status)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def answering(monkeypatch: pytest.MonkeyPatch):
+    started: list[AwsAnswering] = []
+
+    def start(status: int, error_type: str) -> AwsAnswering:
+        stand_in = AwsAnswering(status, error_type)
+        started.append(stand_in)
+        for name, value in {**FAKE_AWS, "AWS_ENDPOINT_URL": stand_in.endpoint}.items():
+            monkeypatch.setenv(name, value)
+        return stand_in
+
+    yield start
+    for stand_in in started:
+        stand_in.close()
+
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse-AbCdEf"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("status", "error_type"),
+    [(400, "ThrottlingException"), (400, "TooManyRequestsException"), (500, "InternalServiceError")],
+)
+def test_throttling_or_a_service_error_that_outlasts_boto3s_retries_is_aws_unreachable(
+    answering, status: int, error_type: str
+) -> None:
+    stand_in = answering(status, error_type)
+
+    with pytest.raises(AwsUnreachable) as raised:
+        resolve_credentials(f"secretsmanager:{SECRET_ARN}")
+
+    assert stand_in.requests == aws.MAX_ATTEMPTS
+    assert str(raised.value) == (
+        f"Secrets Manager could not be reached to read secret {SECRET_ARN} "
+        f"({error_type}, HTTP {status}, after {aws.MAX_ATTEMPTS} attempts)"
+    )
+
+
+@pytest.mark.integration
+def test_a_glue_service_error_is_aws_unreachable_naming_glue_and_the_connection(answering) -> None:
+    answering(500, "InternalServiceException")
+
+    with pytest.raises(AwsUnreachable, match=r"^Glue could not be reached to read connection 'warehouse' "):
+        resolve_credentials("glue:warehouse")
+
+
+@pytest.mark.integration
+def test_access_denied_stays_a_credentials_error_with_the_same_message_and_no_retry(answering) -> None:
+    stand_in = answering(400, "AccessDeniedException")
+
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(f"secretsmanager:{SECRET_ARN}")
+
+    assert stand_in.requests == 1
+    assert str(raised.value) == f"secret {SECRET_ARN} could not be read (AccessDeniedException)"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (f"secretsmanager:{SECRET_ARN}",
+         f"Secrets Manager could not be reached to read secret {SECRET_ARN} "),
+        ("glue:warehouse", "Glue could not be reached to read connection 'warehouse' "),
+    ],
+)  # fmt: skip
+def test_an_endpoint_that_refuses_connections_is_aws_unreachable(
+    monkeypatch: pytest.MonkeyPatch, source: str, message: str
+) -> None:
+    environment = unreachable_aws_env()
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+
+    with pytest.raises(AwsUnreachable) as raised:
+        resolve_credentials(source)
+
+    assert str(raised.value) == f"{message}(EndpointConnectionError at {environment['AWS_ENDPOINT_URL']}/)"
+
+
+@pytest.mark.integration
+def test_a_missing_secret_in_moto_stays_a_credentials_error(moto: Moto, clients) -> None:
+    with pytest.raises(CredentialsError) as raised:
+        resolve_credentials(f"secretsmanager:{SECRET_ARN}", clients)
+
+    assert str(raised.value) == f"secret {SECRET_ARN} could not be read (ResourceNotFoundException)"

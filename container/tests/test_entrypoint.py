@@ -7,10 +7,11 @@ import json
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import ENTRYPOINT, Moto, Project, list_s3
+from conftest import ENTRYPOINT, Moto, Project, list_s3, unreachable_aws_env
 
 pytestmark = pytest.mark.integration
 
@@ -124,7 +125,8 @@ def test_missing_secret_gives_exit_3(project: Project, moto: Moto) -> None:
     result = project.run("no-secret", CREDENTIALS_SOURCE=f"secretsmanager:{missing}", **moto.env())
 
     assert result.exit_code == 3, result.output
-    assert "ResourceNotFoundException" in project.summary("no-secret")["error"]
+    error = project.summary("no-secret")["error"]
+    assert error == f"secret {missing} could not be read (ResourceNotFoundException)"
     assert not any(step["name"] == "deps" for step in project.summary("no-secret")["steps"])
 
 
@@ -133,6 +135,58 @@ def test_missing_glue_connection_gives_exit_3(project: Project, moto: Moto) -> N
 
     assert result.exit_code == 3, result.output
     assert "Glue connection 'warehouse-does-not-exist'" in project.summary("no-glue")["error"]
+
+
+@pytest.mark.parametrize(
+    ("source", "service"),
+    [
+        ("secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse", "Secrets Manager"),
+        ("glue:warehouse", "Glue"),
+    ],
+)
+def test_aws_that_cannot_be_reached_for_the_credentials_gives_exit_5(
+    project: Project, source: str, service: str
+) -> None:
+    no_route = unreachable_aws_env()
+
+    result = project.run("no-route", CREDENTIALS_SOURCE=source, **no_route)
+
+    assert result.exit_code == 5, result.output
+    summary = project.summary("no-route")
+    assert summary["exitCode"] == 5
+    assert summary["error"].startswith(f"{service} could not be reached to read ")
+    assert summary["error"].endswith(f"(EndpointConnectionError at {no_route['AWS_ENDPOINT_URL']}/)")
+    assert summary["steps"][-1]["name"] == "credentials"
+    assert summary["steps"][-1]["status"] == "error"
+    run = result.log_events("run")[-1]
+    assert (run["status"], run["exitCode"], run["error"]) == ("failed", 5, summary["error"])
+
+
+def test_s3_that_cannot_be_reached_for_retry_of_gives_exit_5(project: Project) -> None:
+    no_route = unreachable_aws_env()
+
+    result = project.run(
+        "retry-no-route", {"command": "retry", "retryOf": "first-try", "docs": False},
+        ARTIFACTS_URI="s3://artifacts/dbt", **no_route,
+    )  # fmt: skip
+
+    assert result.exit_code == 5, result.output
+    # Nowhere to store the summary either: the log line is the record, and keeps exit 5.
+    error = result.log_events("run")[-1]["error"]
+    assert error.startswith("S3 could not be reached to read s3://artifacts/dbt/runs/first-try/")
+    assert f"(EndpointConnectionError at {no_route['AWS_ENDPOINT_URL']}" in error
+
+
+def test_retry_of_from_a_bucket_that_refuses_the_read_gives_exit_3(project: Project, moto: Moto) -> None:
+    result = project.run(
+        "retry-no-bucket", {"command": "retry", "retryOf": "first-try", "docs": False},
+        ARTIFACTS_URI="s3://no-such-bucket/dbt", **moto.env(),
+    )  # fmt: skip
+
+    assert result.exit_code == 3, result.output
+    error = result.log_events("run")[-1]["error"]
+    assert error.startswith("retryOf: cannot read s3://no-such-bucket/dbt/runs/first-try/")
+    assert error.endswith(": NoSuchBucket")
 
 
 def test_redshift_target_without_its_variables_gives_exit_3(project: Project) -> None:
@@ -203,9 +257,9 @@ def test_summary_is_the_same_on_s3_as_on_file(project: Project, moto: Moto, buck
     )
 
     assert on_file.exit_code == on_s3.exit_code == 1
-    stored = list_s3(moto, bucket, "team-a/runs/same-run/")
-    assert set(stored) == {f"team-a/runs/same-run/{name}" for name in file_names}
-    s3_summary = json.loads(stored["team-a/runs/same-run/summary.json"])
+    stored = list_s3(moto, bucket, "team-a/runs/same-run/attempt-1/")
+    assert set(stored) == {f"team-a/runs/same-run/attempt-1/{name}" for name in file_names}
+    s3_summary = json.loads(stored["team-a/runs/same-run/attempt-1/summary.json"])
     for volatile in ("startedAt", "finishedAt", "steps"):
         file_summary.pop(volatile)
         s3_summary.pop(volatile)
@@ -383,8 +437,8 @@ def test_secret_from_secrets_manager_never_reaches_stdout_log_or_artifacts(
     )  # fmt: skip
 
     objects = list_s3(moto, bucket)
-    assert "dbt/runs/leak-sm/summary.json" in objects
-    assert b"*****" in objects["dbt/runs/leak-sm/manifest.json"]
+    assert "dbt/runs/leak-sm/attempt-1/summary.json" in objects
+    assert b"*****" in objects["dbt/runs/leak-sm/attempt-1/manifest.json"]
     for text in (result.output, *objects.values()):
         assert (password not in text) if isinstance(text, str) else (password.encode() not in text)
 
@@ -399,6 +453,47 @@ def test_docs_off_leaves_latest_untouched(project: Project) -> None:
 
     assert latest.read_bytes() == before
     assert b"extra_model" in (project.run_dir("docs-off") / "manifest.json").read_bytes()
+
+
+def test_a_failed_run_leaves_latest_to_the_last_successful_run(project: Project) -> None:
+    assert project.run("good-run").exit_code == 0
+    latest = project.artifacts_dir / "latest"
+    before = {path.name: path.read_bytes() for path in latest.iterdir()}
+    break_project(project)
+
+    failed = project.run("bad-run", BUILD_FAILURES)
+
+    assert failed.exit_code == 1
+    assert {path.name: path.read_bytes() for path in latest.iterdir()} == before
+    assert set(before) == {"index.html", "manifest.json", "catalog.json", "run_results.json", "sources.json"}
+    assert before["run_results.json"] == (project.run_dir("good-run") / "run_results.json").read_bytes()
+    # The failed run's docs are generated all the same, in its own folder.
+    assert b"broken_amounts" in (project.run_dir("bad-run") / "index.html").read_bytes()
+
+
+def test_two_attempts_of_a_run_store_in_two_folders_and_retry_reads_the_last(project: Project) -> None:
+    break_project(project)
+    first = project.run("twice", {**BUILD_FAILURES, "docs": False}, RUN_ATTEMPT="1")
+    project.write("models/marts/broken_amounts.sql", "select 42 as amount\n")
+    second = project.run("twice", {**BUILD_FAILURES, "docs": False}, RUN_ATTEMPT="2")
+
+    assert (first.exit_code, second.exit_code) == (1, 1)
+    assert [project.summary("twice", attempt)["attempt"] for attempt in (1, 2)] == [1, 2]
+    first_failed = {n["uniqueId"] for n in project.summary("twice", 1)["nodes"] if n["status"] == "error"}
+    assert "model.shop.broken_amounts" in first_failed
+    assert not any(n["status"] == "error" for n in project.summary("twice", 2)["nodes"])
+    assert second.log_events("run")[-1]["artifacts"] == project.run_dir("twice", 2).as_uri() + "/"
+    pointer = json.loads((project.artifacts_dir / "runs" / "twice" / "last-attempt.json").read_text())
+    assert pointer["attempt"] == 2
+
+    project.write("tests/assert_no_orders.sql", "select * from {{ ref('orders') }} where false\n")
+    retry = project.run("after-twice", {"command": "retry", "retryOf": "twice", "docs": False})
+
+    assert retry.exit_code == 0, retry.output
+    rerun = {r["unique_id"] for r in project.artifact("after-twice", "run_results.json")["results"]}
+    # The second attempt's failures only: the model the first attempt failed on built in the second.
+    assert any(unique_id.startswith("test.shop.assert_no_orders") for unique_id in rerun)
+    assert "model.shop.broken_amounts" not in rerun
 
 
 def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Project) -> None:
@@ -435,3 +530,67 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     assert summary["steps"][-1]["name"] == "build"
     assert summary["steps"][-1]["status"] in ("stopped", "error")
     assert (project.run_dir("stopped-run") / "dbt.log").is_file()
+
+
+def test_run_stops_itself_at_its_deadline_with_exit_6_naming_the_running_models(project: Project) -> None:
+    # Two queries DuckDB needs minutes for, and a quick model that finishes first. The
+    # deadline is real: RUN_ATTEMPT_STARTED_AT as Step Functions would give it, set so that
+    # this 60 s run's deadline (60 s less its 30 s margin) falls about 20 s from now, while
+    # the slow models run.
+    slow = "select sum(r.range) as total from range(400000000000) as r\n"
+    project.write("models/marts/slow_orders_total.sql", slow)
+    project.write("models/marts/slow_customers_total.sql", slow)
+    attempt_started_at = datetime.now(UTC) - timedelta(seconds=10)
+    spec = {
+        "select": "slow_orders_total slow_customers_total stg_customers",
+        "freshness": "skip",
+        "docs": False,
+        "timeoutSeconds": 60,
+    }
+    started = time.monotonic()
+
+    result = project.run(
+        "deadline-run",
+        spec,
+        STOP_GRACE_SECONDS="2",
+        RUN_ATTEMPT_STARTED_AT=attempt_started_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    )
+
+    assert result.exit_code == 6, result.output
+    # The deadline, at most the 2 s grace for dbt to cancel the queries, then the store.
+    assert time.monotonic() - started < 40
+    [deadline] = result.log_events("deadline")
+    assert deadline["limitSeconds"] == 60
+    assert deadline["marginSeconds"] == 30
+    summary = project.summary("deadline-run")
+    assert summary["exitCode"] == 6
+    assert summary["error"].startswith("stopped at the run's deadline: its 60 s limit less 30 s")
+    assert sorted(summary["runningNodes"]) == [
+        "model.shop.slow_customers_total",
+        "model.shop.slow_orders_total",
+    ]
+    # "error": dbt came back from the interrupt; "stopped": the watchdog stored the run while
+    # DuckDB was still busy.
+    assert summary["steps"][-1]["name"] == "build"
+    assert summary["steps"][-1]["status"] in ("stopped", "error")
+    run_dir = project.run_dir("deadline-run")
+    assert (run_dir / "dbt.log").is_file()
+    # What dbt wrote when it was interrupted: the quick model's result, not the running ones'.
+    results = {
+        item["unique_id"]: item["status"]
+        for item in project.artifact("deadline-run", "run_results.json")["results"]
+    }
+    assert results["model.shop.stg_customers"] == "success"
+    assert not set(results) & set(summary["runningNodes"])
+
+
+def test_run_without_its_attempt_start_counts_the_deadline_from_the_container_start(project: Project) -> None:
+    result = project.run(
+        "own-clock", {"select": "stg_customers", "freshness": "skip", "docs": False, "timeoutSeconds": 600}
+    )
+
+    assert result.exit_code == 0, result.output
+    [deadline] = result.log_events("deadline")
+    # 600 s less the margin (20 s grace + 10 s to store + 60 s for ECS), from about now.
+    assert deadline["marginSeconds"] == 90
+    assert 500 < deadline["secondsLeft"] <= 510

@@ -4,11 +4,13 @@ rules on their own, with no dbt and no files."""
 from __future__ import annotations
 
 import pytest
+from dbt_runner.aws import AwsUnreachable
 from dbt_runner.config import ConfigError
 from dbt_runner.credentials import CredentialsError
 from dbt_runner.outcome import (
     CONNECTION,
     EXIT_ARTIFACTS,
+    EXIT_AWS_UNREACHABLE,
     EXIT_CONFIG,
     EXIT_DBT_ERROR,
     EXIT_DBT_FAILED,
@@ -268,6 +270,8 @@ def test_artifacts_that_cannot_be_stored_are_exit_4_and_the_artifacts_step_an_er
         (ConfigError("retryOf: run 'x' has no run_results.json"),
          Failure(EXIT_CONFIG, "retryOf: run 'x' has no run_results.json")),
         (CredentialsError("secret s could not be read"), Failure(EXIT_CONFIG, "secret s could not be read")),
+        (AwsUnreachable("S3 could not be reached to read s3://b/x (ReadTimeoutError)"),
+         Failure(EXIT_AWS_UNREACHABLE, "S3 could not be reached to read s3://b/x (ReadTimeoutError)")),
         (Stopped(STOPPED_BY_SIGTERM), Failure(EXIT_DBT_ERROR, STOPPED_BY_SIGTERM)),
         (KeyboardInterrupt(), Failure(EXIT_DBT_ERROR, "stopped")),
     ],

@@ -80,15 +80,32 @@ def test_freshness_warn_is_worse_than_pass_only() -> None:
 
 def test_summary_carries_the_contract_fields_and_the_error() -> None:
     summary = build_summary(
-        run_id="run-1", job="nightly", exit_code=3, command="build", dbt_version="1.11.16",
+        run_id="run-1", attempt=2, job="nightly", exit_code=3, command="build", dbt_version="1.11.16",
         started_at="2026-11-24T06:00:00Z", finished_at="2026-11-24T06:00:01Z",
         steps=[Step("credentials", "error", 0.12345)], run_results=None, sources=None,
         freshness_mode="warn", error="secret x could not be read (ResourceNotFoundException)",
     )  # fmt: skip
 
     assert set(summary) == {
-        "runId", "job", "exitCode", "command", "dbtVersion", "startedAt", "finishedAt", "steps", "counts",
-        "nodes", "freshness", "error",
+        "runId", "attempt", "job", "exitCode", "command", "dbtVersion", "startedAt", "finishedAt", "steps",
+        "counts", "nodes", "freshness", "error",
     }  # fmt: skip
+    assert summary["attempt"] == 2
     assert summary["steps"] == [{"name": "credentials", "status": "error", "seconds": 0.123}]
     assert summary["freshness"] == {"status": "skipped", "sources": []}
+
+
+def test_a_stopped_run_lists_the_nodes_that_were_running_and_others_leave_the_field_out() -> None:
+    common = {
+        "run_id": "run-1", "exit_code": 6, "command": "build", "dbt_version": "1.11.16",
+        "started_at": "2026-11-24T06:00:00Z", "finished_at": "2026-11-24T07:00:00Z", "steps": [],
+        "run_results": None, "sources": None, "freshness_mode": "skip", "error": "stopped at its deadline",
+    }  # fmt: skip
+
+    stopped = build_summary(**common, running_nodes=["model.shop.orders", "model.shop.customers"])
+    stopped_idle = build_summary(**common, running_nodes=[])
+    finished = build_summary(**common)
+
+    assert stopped["runningNodes"] == ["model.shop.orders", "model.shop.customers"]
+    assert stopped_idle["runningNodes"] == []
+    assert "runningNodes" not in finished

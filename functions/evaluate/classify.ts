@@ -24,7 +24,8 @@
  *     whether another attempt can help (rate limits, network and ENI timeouts) or not (a
  *     missing image, a secret or role that does not exist or may not be read).
  *  6. EssentialContainerExited, or no stop code: the dbt container's exit code, per the
- *     container contract; no exit code is a failure, never a success.
+ *     container contract; no exit code is a failure, never a success. Exit 5 (AWS unreachable
+ *     from the task) is retryable, until the last attempt (lastAttemptJudgement).
  *  7. Any other stop code → INFRA_FAILED, naming it.
  */
 import type {
@@ -34,7 +35,15 @@ import type {
   TaskResult,
   Verdict,
 } from '../shared/contracts.ts';
-import { parseJson, readTask, type TaskContainer, taskFromCause, taskIdOf } from './ecs-task.ts';
+import {
+  parseJson,
+  type RunTaskFailure,
+  readTask,
+  runTaskFailuresFromCause,
+  type TaskContainer,
+  taskFromCause,
+  taskIdOf,
+} from './ecs-task.ts';
 import * as reasons from './reasons.ts';
 import { type ConfigCause, cut, type RunPlace, type Wording } from './reasons.ts';
 
@@ -93,6 +102,15 @@ const INVALID_RE =
   /InvalidParameter|ClientException|ValidationException|ClusterNotFound|PlatformUnknown|PlatformTaskDefinitionIncompatibility|is inactive|not found|does not exist/i;
 const SERVICE_RE =
   /ServerException|ServiceUnavailable|InternalFailure|InternalError|InternalServerError|Status Code: 5\d\d|ServiceException/i;
+/**
+ * The RunTask failures that pass (ECS's "API failure reasons"): no Fargate capacity now, the
+ * cluster's CPU, memory, ports or ENIs taken (RESOURCE:*), a container agent disconnected
+ * (AGENT), throttling, a service fault. Any other reason lasts: MISSING (no such cluster or
+ * task definition), INACTIVE, ATTRIBUTE (the task needs what no capacity offers), a CPU
+ * configuration above the account's limit, an invalid parameter.
+ */
+const PASSING_FAILURE_RE =
+  /capacity is unavailable|insufficient capacity|^\s*RESOURCE:|^\s*AGENT\b|throttl|rate exceeded|too many requests|service unavailable|ServerException|InternalError|InternalFailure/i;
 
 /** The dbt runner's exit codes (docs/design.md, "The container contract"). */
 const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
@@ -101,7 +119,16 @@ const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
   2: 'DBT_ERROR',
   3: 'CONFIG_ERROR',
   4: 'ARTIFACTS_LOST',
+  // AWS could not be reached from the task for now: another attempt may get through.
+  5: 'INFRA_RETRYABLE',
+  // The runner stopped dbt at the run's own deadline, shortly before RunDbt's timer fires:
+  // the same verdict as Step Functions timing the task out (States.Timeout).
+  6: 'TIMED_OUT',
 };
+
+/** The runner's exit when it could not reach Secrets Manager, Glue or S3 (a network error,
+ * a timeout, throttling, a 5xx), after boto3's own retries. */
+export const EXIT_AWS_UNREACHABLE = 5;
 
 const isDbtExitCode = (exitCode: number): exitCode is keyof typeof DBT_EXIT_VERDICTS =>
   Object.hasOwn(DBT_EXIT_VERDICTS, exitCode);
@@ -264,6 +291,36 @@ function judgeExit(
   return judged(facts, 'INFRA_FAILED', reasons.unknownExitCode(exitCode, dbt.Reason));
 }
 
+/**
+ * The judgement of an attempt that no other attempt follows. AWS unreachable from the task
+ * (exit 5) on the last attempt too is no longer a passing fault but the task's network (no
+ * NAT gateway or VPC endpoint, a security group without outbound HTTPS): INFRA_FAILED, which
+ * another attempt will not fix. Every other judgement stands: AWS taking a task away twice
+ * says nothing about the run's settings.
+ */
+export function lastAttemptJudgement(judgement: Judgement): Judgement {
+  if (judgement.verdict !== 'INFRA_RETRYABLE' || judgement.exitCode !== EXIT_AWS_UNREACHABLE) {
+    return judgement;
+  }
+  return { ...judgement, verdict: 'INFRA_FAILED', ...reasons.unreachableFromTask(null, true) };
+}
+
+/** The runner's exit when it stopped dbt at the run's own deadline, shortly before its limit. */
+export const EXIT_DEADLINE = 6;
+
+/**
+ * A run the runner stopped at its own deadline (exit 6), worded with the run's limit and the
+ * nodes its summary.json says were running then; any other judgement stands.
+ */
+export function deadlineJudgement(
+  judgement: Judgement,
+  limitSeconds: number | undefined,
+  runningNodes: string[] | undefined,
+): Judgement {
+  if (judgement.verdict !== 'TIMED_OUT' || judgement.exitCode !== EXIT_DEADLINE) return judgement;
+  return { ...judgement, ...reasons.stoppedAtDeadline(limitSeconds, runningNodes) };
+}
+
 /** Judges the error RunDbt's Catch put under `taskError`. */
 export function judgeCaughtError(
   error: Partial<CaughtError>,
@@ -276,6 +333,10 @@ export function judgeCaughtError(
   if (name === 'States.Timeout') {
     const limit = typeof run?.timeoutSeconds === 'number' ? run.timeoutSeconds : undefined;
     return judged(NO_FACTS, 'TIMED_OUT', reasons.timedOut(limit));
+  }
+
+  if (name === RUN_TASK_FAILURES_ERROR) {
+    return judged(NO_FACTS, ...judgeRunTaskFailures(runTaskFailuresFromCause(cause)));
   }
 
   const task = taskFromCause(cause);
@@ -311,6 +372,27 @@ function judgeEcsApiError(
   if (INVALID_RE.test(text)) return ['INFRA_FAILED', reasons.ecsRejected(name, message)];
   if (SERVICE_RE.test(text)) return ['INFRA_RETRYABLE', reasons.ecsServiceError(name, message)];
   return ['INFRA_FAILED', reasons.runDbtFailed(name, message)];
+}
+
+/**
+ * The error Step Functions fails `ecs:runTask.sync` with when RunTask answers HTTP 200 with
+ * `Failures` and no task (AWS Step Functions Developer Guide, "Amazon ECS/Fargate"). RunDbt's
+ * Retry retries it with backoff first.
+ */
+export const RUN_TASK_FAILURES_ERROR = 'AmazonECS.Unknown';
+
+/**
+ * RunTask's failures: another attempt (on on-demand Fargate) can help only when every failure
+ * is one that passes; a failure that lasts, or none that can be read, is INFRA_FAILED.
+ */
+function judgeRunTaskFailures(failures: RunTaskFailure[]): [Verdict, Wording] {
+  if (failures.length === 0) return ['INFRA_FAILED', reasons.runTaskFailuresUnreadable()];
+  const passing = failures.every((failure) =>
+    PASSING_FAILURE_RE.test(`${failure.reason} ${failure.detail ?? ''}`),
+  );
+  return passing
+    ? ['INFRA_RETRYABLE', reasons.runTaskFailedForNow(failures)]
+    : ['INFRA_FAILED', reasons.runTaskRefused(failures)];
 }
 
 /** Judges the error Prepare failed with (the state is then just `{ Error, Cause }`). */
@@ -375,8 +457,8 @@ export const placeOf = (artifactsUri: string | null | undefined): RunPlace =>
   typeof artifactsUri === 'string' && artifactsUri.startsWith('file://') ? 'local' : 'aws';
 
 /**
- * The hint for what the dbt runner itself reported (exit 2 or 3), made to fit its cause, as its
- * summary.json's `error` names it, and where the run ran; `fallback` when neither applies.
+ * The hint for what the dbt runner itself reported (exit 2, 3 or 5), made to fit its cause, as
+ * its summary.json's `error` names it, and where the run ran; `fallback` when neither applies.
  */
 export function runnerHint(
   judgement: Pick<Judgement, 'verdict' | 'exitCode' | 'hint'>,
@@ -389,6 +471,12 @@ export function runnerHint(
   }
   if (judgement.verdict === 'CONFIG_ERROR' && judgement.exitCode === 3) {
     return reasons.configErrorHint(configCause(error ?? ''), place);
+  }
+  if (
+    (judgement.verdict === 'INFRA_RETRYABLE' || judgement.verdict === 'INFRA_FAILED') &&
+    judgement.exitCode === EXIT_AWS_UNREACHABLE
+  ) {
+    return reasons.unreachableHint(place);
   }
   return judgement.hint;
 }

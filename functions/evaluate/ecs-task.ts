@@ -113,3 +113,51 @@ export function taskIdOf(task: TaskResult | undefined): string | null {
   const id = arn.split('/').pop();
   return id ? id : null;
 }
+
+/** One entry of RunTask's `Failures` (ECS's Failure type: arn, reason, detail). */
+export interface RunTaskFailure {
+  arn: string | null;
+  reason: string;
+  detail: string | null;
+}
+
+const failureText = (value: unknown): string | null =>
+  typeof value === 'string' && value.trim() !== '' ? value : null;
+
+function readFailure(value: unknown): RunTaskFailure | undefined {
+  const item = pascalKeys(value);
+  if (!isRecord(item)) return undefined;
+  const reason = failureText(item.Reason);
+  const detail = failureText(item.Detail);
+  if (reason === null && detail === null) return undefined;
+  return { arn: failureText(item.Arn), reason: reason ?? detail ?? '', detail };
+}
+
+/**
+ * The failures of a RunTask that answered with `Failures` and no task, from the Cause of the
+ * `AmazonECS.Unknown` error Step Functions fails the `.sync` state with. AWS documents the
+ * error's name, not its Cause, so every form is read: the RunTask response as JSON (`Failures`
+ * or `failures`, PascalCase or camelCase items, alone or under `Response`), a JSON list of
+ * failures, or plain text, taken as one failure's reason. Empty when there is nothing to read.
+ */
+export function runTaskFailuresFromCause(cause: string | undefined): RunTaskFailure[] {
+  if (cause === undefined || cause.trim() === '') return [];
+  const parsed = parseJson(cause);
+  if (parsed === undefined) {
+    // Text cut short from JSON is not a reason.
+    return /^\s*[{[]/.test(cause) ? [] : [{ arn: null, reason: cause, detail: null }];
+  }
+  if (typeof parsed === 'string') return runTaskFailuresFromCause(parsed);
+  const list = failureList(parsed);
+  return list.flatMap((item) => readFailure(item) ?? []);
+}
+
+function failureList(value: unknown): unknown[] {
+  if (Array.isArray(value)) return value;
+  const record = pascalKeys(value);
+  if (!isRecord(record)) return [];
+  if (Array.isArray(record.Failures)) return record.Failures;
+  if (isRecord(record.Response)) return failureList(record.Response);
+  const message = failureText(record.ErrorMessage) ?? failureText(record.Message);
+  return message === null ? [] : [{ Reason: message }];
+}

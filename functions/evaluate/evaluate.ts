@@ -3,11 +3,30 @@
  * state machine reads (retry, nextAttempt) and the RunOutcome the CLI, alerts and Airflow
  * read (functions/shared/contracts.ts).
  */
+import { attemptArtifactsUri } from '../shared/artifacts-layout.ts';
 import type { EvaluateEvent, Evaluation, PreparedRun, RunState } from '../shared/contracts.ts';
-import { cut, type EvaluateSettings, type Judgement, QUOTE_CHARS, runnerHint } from './classify.ts';
+import {
+  cut,
+  deadlineJudgement,
+  type EvaluateSettings,
+  EXIT_AWS_UNREACHABLE,
+  type Judgement,
+  lastAttemptJudgement,
+  QUOTE_CHARS,
+  runnerHint,
+} from './classify.ts';
+import { unreachableFromTask } from './reasons.ts';
 import type { EvaluationSummary } from './summary.ts';
 
 const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/**
+ * What an evaluation is built from: the state and the execution's name, and the execution's
+ * raw input (any JSON, untrusted) when the handler read it because Prepare built no run.
+ */
+export interface EvaluationInput extends Pick<EvaluateEvent, 'state' | 'executionName'> {
+  executionInput?: unknown;
+}
 
 /** The run Prepare built, when the state holds one. */
 export function runOf(event: Pick<EvaluateEvent, 'state'>): PreparedRun | undefined {
@@ -46,25 +65,44 @@ export function attemptOf(state: unknown): number {
 }
 
 /**
+ * This attempt's own artifacts folder (`…/runs/<runId>/attempt-<N>/`), where its summary.json
+ * is; undefined when Prepare built no run.
+ */
+export function attemptArtifactsUriOf(event: Pick<EvaluateEvent, 'state'>): string | undefined {
+  const run = runOf(event);
+  return typeof run?.artifactsUri === 'string'
+    ? attemptArtifactsUri(run.artifactsUri, attemptOf(event.state))
+    : undefined;
+}
+
+/**
  * The evaluation the state machine stores under `$.evaluation`.
  *
  * Another attempt is made only for INFRA_RETRYABLE, with attempts left, and when Prepare built
- * a run: RetryOnDemand starts the next attempt from `$.run`.
+ * a run: RetryOnDemand starts the next attempt from `$.run`. With none left, the judgement is
+ * the last attempt's (lastAttemptJudgement).
  */
 export function buildEvaluation(
-  event: EvaluateEvent,
+  event: EvaluationInput,
   settings: EvaluateSettings,
-  judgement: Judgement,
+  judged: Judgement,
   summary: EvaluationSummary | null,
 ): Evaluation {
   const run = runOf(event);
   const attempt = attemptOf(event.state);
+  const attemptsLeft = attempt < settings.maxAttempts && run !== undefined;
+  const judgement = deadlineJudgement(
+    attemptsLeft ? judged : lastAttemptJudgement(judged),
+    typeof run?.timeoutSeconds === 'number' ? run.timeoutSeconds : undefined,
+    summary?.runningNodes,
+  );
   const retryable = judgement.verdict === 'INFRA_RETRYABLE';
-  const retry = retryable && attempt < settings.maxAttempts && run !== undefined;
+  const retry = retryable && attemptsLeft;
   const reason = withSummary(judgement, summary);
+  const runnerSaid = runnerHint(judgement, summary?.error ?? null, run?.artifactsUri);
   const hint = retryable
-    ? attemptsHint(judgement.hint, attempt, settings.maxAttempts, retry)
-    : runnerHint(judgement, summary?.error ?? null, run?.artifactsUri);
+    ? attemptsHint(runnerSaid, attempt, settings.maxAttempts, retry)
+    : runnerSaid;
   return {
     verdict: judgement.verdict,
     retryable,
@@ -86,7 +124,8 @@ export function buildEvaluation(
       hint,
       exitCode: judgement.exitCode,
       counts: summary?.counts ?? null,
-      artifactsUri: run?.artifactsUri ?? null,
+      // The judged attempt's folder: its summary.json and docs page are what the outcome says.
+      artifactsUri: attemptArtifactsUriOf(event) ?? null,
     },
   };
 }
@@ -130,6 +169,13 @@ function withSummary(judgement: Judgement, summary: EvaluationSummary | null): s
         ? 'dbt could not run'
         : 'The dbt container is misconfigured';
     return sentence(`${what} (exit ${judgement.exitCode}): ${summary.error}`);
+  }
+  if (
+    (judgement.verdict === 'INFRA_RETRYABLE' || judgement.verdict === 'INFRA_FAILED') &&
+    judgement.exitCode === EXIT_AWS_UNREACHABLE &&
+    summary.error !== null
+  ) {
+    return unreachableFromTask(summary.error, judgement.verdict === 'INFRA_FAILED').reason;
   }
   return judgement.reason;
 }

@@ -167,6 +167,16 @@ export const startFailed = (texts: string): Wording => ({
 
 // --- the dbt container's exit ---------------------------------------------------------------
 
+const UNREACHABLE_FROM_TASK = 'The dbt container could not reach AWS from the task';
+const UNREACHABLE_AGAIN = `${UNREACHABLE_FROM_TASK} on the last attempt too`;
+const UNREACHABLE_WHAT =
+  "Secrets Manager, Glue or S3 could not be connected to, timed out, throttled or failed while the run read its credentials or an earlier run's artifacts.";
+// Where the network between the task and AWS is set: the stage's subnets and security groups.
+const UNREACHABLE_HINT_AWS =
+  "Check that the task's subnets reach Secrets Manager, Glue and S3 over HTTPS (port 443): a NAT gateway, VPC endpoints (interface endpoints for Secrets Manager and Glue, a gateway endpoint for S3) or a public IP (assignPublicIp); throttling or a 5xx in the reason is AWS's own and passes.";
+const UNREACHABLE_HINT_LOCAL =
+  "Check this machine's network, proxy and VPN, and AWS_REGION and AWS_ENDPOINT_URL in the shell that started the run: it read its credentials or an earlier run from AWS.";
+
 /** What each of the dbt runner's own exit codes means; classify.ts gives their verdicts. */
 export const DBT_EXITS = {
   0: { reason: 'dbt finished successfully (exit 0).', hint: null },
@@ -189,7 +199,58 @@ export const DBT_EXITS = {
     reason: "dbt ran, but the run's artifacts could not be stored (exit 4).",
     hint: 'Check that the artifacts bucket exists and that the task role may write to it; the warehouse was updated as dbt reported.',
   },
+  5: {
+    reason: `${UNREACHABLE_FROM_TASK} (exit 5): ${UNREACHABLE_WHAT}`,
+    hint: UNREACHABLE_HINT_AWS,
+  },
+  6: {
+    reason:
+      "dbt was stopped at the run's time limit (exit 6): the dbt container stopped it shortly before Step Functions would have.",
+    hint: timeLimitHint(undefined),
+  },
 } satisfies Record<number, Wording>;
+
+/** Running nodes an exit 6 reason names; the rest are counted. */
+export const MAX_NAMED_RUNNING_NODES = 5;
+
+/**
+ * A run the dbt container stopped at its own deadline (exit 6), naming what was running then
+ * (summary.json's `runningNodes`; undefined when there is no summary).
+ */
+export const stoppedAtDeadline = (
+  limitSeconds: number | undefined,
+  runningNodes: string[] | undefined,
+): Wording => {
+  const limit = limitSeconds === undefined ? 'its time limit' : `its ${limitSeconds} s limit`;
+  let running = '';
+  if (runningNodes !== undefined && runningNodes.length === 0) running = ', between dbt steps';
+  if (runningNodes !== undefined && runningNodes.length > 0) {
+    const names = runningNodes.slice(0, MAX_NAMED_RUNNING_NODES).map(nodeName);
+    const more = runningNodes.length - names.length;
+    const listed = more > 0 ? `${names.join(', ')} and ${more} more` : names.join(', ');
+    running = ` while ${listed} ${runningNodes.length === 1 ? 'was' : 'were'} running`;
+  }
+  return {
+    reason: `dbt was stopped at ${limit}${running} (exit 6).`,
+    hint: timeLimitHint(limitSeconds),
+  };
+};
+
+/** A node's name from its unique id: `orders` for model.shop.orders (and its versions). */
+function nodeName(uniqueId: string): string {
+  const parts = uniqueId.split('.');
+  return cut(parts.length >= 3 ? (parts[2] ?? uniqueId) : uniqueId, 100);
+}
+
+/**
+ * AWS unreachable from the task (exit 5), quoting the runner's error (the service, what it
+ * read and botocore's error): on an attempt that another follows, or on the last one, when the
+ * verdict is no longer retryable (classify.ts, lastAttemptJudgement).
+ */
+export const unreachableFromTask = (error: string | null, lastAttempt: boolean): Wording => ({
+  reason: `${lastAttempt ? UNREACHABLE_AGAIN : UNREACHABLE_FROM_TASK} (exit 5): ${error === null ? UNREACHABLE_WHAT : quote(error)}`,
+  hint: UNREACHABLE_HINT_AWS,
+});
 
 // --- what to do about the dbt runner's own error, by its cause and where the run ran -------
 
@@ -301,6 +362,11 @@ export function configErrorHint(cause: ConfigCause, place: RunPlace): string {
   return cause.kind === 'envVar' ? envVarHint(cause.names, place) : CONFIG_HINTS[cause.kind][place];
 }
 
+/** What to do about AWS unreachable from the task (exit 5): a laptop's network is its own. */
+export function unreachableHint(place: RunPlace): string {
+  return place === 'local' ? UNREACHABLE_HINT_LOCAL : UNREACHABLE_HINT_AWS;
+}
+
 /** What to do about a DBT_ERROR (exit 2): on a laptop, `serverless-dbt local` is already it. */
 export function dbtErrorHint(place: RunPlace): string {
   return place === 'local'
@@ -349,8 +415,12 @@ export const timedOut = (limitSeconds: number | undefined): Wording => ({
     limitSeconds === undefined
       ? 'The run exceeded its time limit and Step Functions stopped the task.'
       : `The run exceeded its time limit of ${limitSeconds} s and Step Functions stopped the task.`,
-  hint: `Raise timeoutSeconds${limitSeconds === undefined ? '' : ` (now ${limitSeconds} s)`} in the run input or the stage's default, or select fewer models per run.`,
+  hint: timeLimitHint(limitSeconds),
 });
+
+function timeLimitHint(limitSeconds: number | undefined): string {
+  return `Raise timeoutSeconds${limitSeconds === undefined ? '' : ` (now ${limitSeconds} s)`} in the run input or the stage's default, or select fewer models per run.`;
+}
 
 export const notPermitted = (message: string): Wording => ({
   reason: `The state machine may not run the task (States.Permissions): ${quote(message)}`,
@@ -377,6 +447,41 @@ export const ecsServiceError = (name: string, message: string | undefined): Word
   hint: 'If it repeats, check the AWS Health Dashboard.',
 });
 
+/** RunTask's failures as a reason quotes them: reason, detail and ARN, at most three. */
+function failuresCited(failures: readonly RunTaskFailureText[]): string {
+  const cited = failures.slice(0, 3).map((failure) => {
+    const detail =
+      failure.detail && failure.detail !== failure.reason ? ` (${failure.detail})` : '';
+    const arn = failure.arn ? ` for ${failure.arn}` : '';
+    return `'${failure.reason}'${detail}${arn}`;
+  });
+  const more = failures.length > 3 ? ` and ${failures.length - 3} more` : '';
+  return quote(`${cited.join('; ')}${more}`);
+}
+
+/** A RunTask failure as reasons.ts words it (ecs-task.ts reads them). */
+export interface RunTaskFailureText {
+  arn: string | null;
+  reason: string;
+  detail: string | null;
+}
+
+export const runTaskFailedForNow = (failures: readonly RunTaskFailureText[]): Wording => ({
+  reason: `ECS could not place the task for now (RunTask failure, AmazonECS.Unknown): ${failuresCited(failures)}`,
+  hint: 'RunDbt already retried with backoff. If it repeats, give the stage subnets in more Availability Zones, or turn FARGATE_SPOT off for this stage.',
+});
+
+export const runTaskRefused = (failures: readonly RunTaskFailureText[]): Wording => ({
+  reason: `ECS refused to place the task (RunTask failure, AmazonECS.Unknown): ${failuresCited(failures)}`,
+  hint: "Look the reason up in ECS's API failure reasons: MISSING or INACTIVE means the cluster or task definition is gone, ATTRIBUTE that the task needs what its capacity does not offer. Check the stage's cluster, task definition and subnets, then deploy again.",
+});
+
+export const runTaskFailuresUnreadable = (): Wording => ({
+  reason:
+    "ECS's RunTask answered with failures (AmazonECS.Unknown), and the error's cause did not say which.",
+  hint: 'Look at the RunDbt step in the execution history; if it names a capacity failure, start the run again.',
+});
+
 export const runDbtFailed = (name: string, message: string | undefined): Wording => ({
   reason: `RunDbt failed with ${errorLabel(name)}: ${errorDetails(message)}`,
   hint: 'Look at the RunDbt step in the execution history.',
@@ -395,8 +500,9 @@ export const invalidInput = (message: string | undefined): Wording => ({
 });
 
 export const overlapping = (message: string | undefined): Wording => ({
-  reason: `Another run of this state machine is still in progress, so this one did not start: ${prepareDetails(message)}`,
-  hint: 'Nothing to fix for this run; if runs keep overlapping, schedule the job less often or make it faster.',
+  // The message names the lock (the job's own, or its lock group's) and the job holding it.
+  reason: `Another run holds this job's overlap lock, so this one did not start: ${prepareDetails(message)}`,
+  hint: "Nothing to fix for this run; if runs keep overlapping, schedule the job less often or make it faster, or take it out of the other job's lockGroup.",
 });
 
 export const prepareMisconfigured = (message: string | undefined): Wording => ({

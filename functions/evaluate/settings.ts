@@ -3,8 +3,8 @@
  * No AWS SDK.
  */
 import * as z from 'zod';
-import { type Environment, readConfig } from '../shared/config.ts';
-import { MAX_ATTEMPTS } from '../shared/contracts.ts';
+import { commaList, type Environment, readConfig } from '../shared/config.ts';
+import { MAX_ATTEMPTS, VERDICTS } from '../shared/contracts.ts';
 import type { EvaluateSettings } from './classify.ts';
 
 const wholeNumber = (error: string) =>
@@ -17,6 +17,13 @@ const shape = {
   TASK_MEMORY_MIB: wholeNumber('must be a whole number of MiB').pipe(
     z.int().min(1, { error: 'must be at least 1' }),
   ),
+  /**
+   * The verdicts that page (the stage's alarmOn, expanded and checked at package time): a
+   * final evaluation with one of them counts an AlarmingRuns. Empty: no verdict pages.
+   */
+  ALARM_ON: commaList(VERDICTS),
+  /** The state machine's name: the StateMachine dimension of the metrics the alarms watch. */
+  STATE_MACHINE_NAME: z.string().min(1, { error: 'must not be empty' }),
 };
 
 export type EvaluateConfig = z.infer<z.ZodObject<typeof shape>>;

@@ -52,6 +52,8 @@ const summarySchema = z.looseObject({
     })
     .optional(),
   error: z.string().nullable().optional(),
+  /** Present when the run was stopped (SIGTERM or its deadline): the nodes running then. */
+  runningNodes: z.array(z.string()).optional(),
 });
 
 export type SummaryFile = z.infer<typeof summarySchema>;
@@ -81,18 +83,17 @@ export function parseSummary(text: string, expected: SummaryExpectation): Parsed
     return { summary: null, problem: `${where}: ${issue?.message ?? 'invalid'}` };
   }
   const file = result.data;
-  // No check of `runId`: the file sits in the run's own folder (runs/<runId>/). But every
-  // attempt of a run writes to that folder, hence the exit code check.
+  // No check of `runId`: the file sits in the attempt's own folder (runs/<runId>/attempt-<N>/).
+  // The exit code is checked all the same: a task started by hand for the same run and attempt
+  // would write there too.
   if (
     typeof file.exitCode === 'number' &&
     expected.exitCode !== null &&
     file.exitCode !== expected.exitCode
   ) {
-    // The same run's folder holds the previous attempt's summary when this attempt could not
-    // store its own.
     return {
       summary: null,
-      problem: `it records exit ${file.exitCode} but the dbt container exited ${expected.exitCode} (an earlier attempt's summary?)`,
+      problem: `it records exit ${file.exitCode} but the dbt container exited ${expected.exitCode} (another task's summary?)`,
     };
   }
   return { summary: trimSummary(file) };
@@ -123,6 +124,13 @@ export function trimSummary(file: SummaryFile): EvaluationSummary {
       })),
     },
     error: errorOf(ranked, file.error),
+    ...(file.runningNodes === undefined
+      ? {}
+      : {
+          runningNodes: file.runningNodes
+            .slice(0, MAX_NODES)
+            .map((uniqueId) => cutText(uniqueId, MESSAGE_CHARS)),
+        }),
   };
 }
 

@@ -201,7 +201,8 @@ function linksLine(
     const stream = `${ctx.logStreamPrefix}/${ctx.containerName}/${taskId}`;
     links.push(link(logStreamConsoleUrl(region, ctx.logGroup, stream), 'Task log'));
   }
-  const artifactsUri = event.state.run?.artifactsUri ?? evaluation?.output.artifactsUri ?? null;
+  // The judged attempt's folder, where its run_results.json and docs are; else the run's.
+  const artifactsUri = evaluation?.output.artifactsUri ?? event.state.run?.artifactsUri ?? null;
   if (region && artifactsUri && event.event === 'finished') {
     const url = artifactsConsoleUrl(artifactsUri, region);
     if (url) links.push(link(url, 'Artifacts'));
@@ -321,7 +322,7 @@ function finishedMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage 
   if (counts) blocks.push(context(escapeMrkdwn(formatCounts(counts))));
 
   const links = linksLine(event, ctx, identity, evaluation);
-  const artifactsUri = run?.artifactsUri ?? evaluation?.output.artifactsUri ?? null;
+  const artifactsUri = evaluation?.output.artifactsUri ?? run?.artifactsUri ?? null;
   const nodes = evaluation?.summary?.nodes ?? [];
   const omitted = evaluation?.summary?.nodesOmitted ?? 0;
   if (nodes.length > 0 || omitted > 0) {

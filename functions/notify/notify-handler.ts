@@ -17,9 +17,15 @@
  * timer and silences the refresh's rejection. Prefetch is off so that an event NOTIFY_ON
  * does not want never reads the secret.
  *
- * Throws SlackDeliveryFailed when Slack did not take the message, SlackWebhookInvalid when
- * the secret holds no usable URL, and SlackSecretUnavailable (naming Secrets Manager's error)
- * when the secret cannot be read; none of them carries the URL.
+ * When Slack does not take the message (a refusal such as 403 invalid_token, 404 no_service,
+ * 410 channel_is_archived or 400 invalid_payload, no answer, or a secret that holds no usable
+ * URL), it counts UndeliveredAlerts (whose alarm pages) and, for a failure alert, publishes
+ * the alert as plain text to the stack's alarm topic (ALARM_TOPIC_ARN), then returns
+ * `undelivered`: the failure is told, so the invocation does not fail and the function's
+ * Errors alarm stays for what nobody accounted for. Without ALARM_TOPIC_ARN (local runs) it
+ * throws SlackDeliveryFailed or SlackWebhookInvalid as the only sign; AlertFallbackFailed when
+ * the topic refused the alert too; SlackSecretUnavailable (naming Secrets Manager's error)
+ * when the secret cannot be read. None of them carries the URL.
  *
  * handler.ts builds it for Lambda from the environment; `serverless-dbt local` builds it with
  * a local stage's settings and, when given, SLACK_WEBHOOK_URL in place of the secret.
@@ -28,19 +34,23 @@ import {
   SecretsManagerClient,
   type SecretsManagerClientConfig,
 } from '@aws-sdk/client-secrets-manager';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import middy, { type MiddlewareObj } from '@middy/core';
 import secretsManager from '@middy/secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { NotifyEvent } from '../shared/contracts.ts';
 import { invocationLogging, logger } from '../shared/logger.ts';
+import type { MetricSink } from '../shared/metrics.ts';
 import {
   DEFAULT_DELIVERY,
   type DeliveryOptions,
   type DeliveryResult,
   deliver,
   SlackDeliveryFailed,
+  SlackWebhookInvalid,
   webhookUrlFrom,
 } from './delivery.ts';
+import { fallbackAlert } from './fallback.ts';
 import { buildMessage, type SlackMessage } from './message.ts';
 import { notifyCategory, shouldNotify } from './policy.ts';
 import { renderText } from './render-text.ts';
@@ -48,6 +58,8 @@ import type { NotifyConfig } from './settings.ts';
 
 /** How long the webhook URL is used before Secrets Manager is asked again. */
 export const SECRET_CACHE_MS = 15 * 60 * 1000;
+/** Time kept back from Slack's retries to publish to the alarm topic and return. */
+const FALLBACK_RESERVE_MS = 3000;
 /** The time budget when the context cannot tell (a local run). */
 const LOCAL_BUDGET_MS = 25_000;
 
@@ -66,12 +78,23 @@ export interface NotifyDependencies {
   >;
   cacheExpiryMs?: number;
   clock?: () => Date;
+  /** Where UndeliveredAlerts goes: EMF in Lambda, noMetrics locally. */
+  metrics: MetricSink;
+  /** Publishes to ALARM_TOPIC_ARN; needed only when it is set. */
+  sns?: SNSClient;
 }
+
+/**
+ * What became of an alert Slack did not take: published to the alarm topic, or not sent
+ * there because it only announced a start or a success (UndeliveredAlerts still pages).
+ */
+export type Fallback = 'published to the alarm topic' | 'not an alert: not sent';
 
 export type NotifyResult =
   | { outcome: 'not-wanted'; category: string }
   | { outcome: 'not-configured'; text: string }
-  | ({ outcome: 'delivered' } & DeliveryResult);
+  | ({ outcome: 'delivered' } & DeliveryResult)
+  | { outcome: 'undelivered'; error: string; status: number | null; fallback: Fallback };
 
 /** What the secrets-manager middleware puts on the context: the secret, parsed when JSON. */
 type NotifyContext = Context & { slackWebhookUrl?: unknown };
@@ -93,6 +116,11 @@ function onlyWhenWanted(config: NotifyConfig): MiddlewareObj<NotifyEvent, Notify
       return { outcome: 'not-wanted', category };
     },
   };
+}
+
+/** Neither Slack nor the alarm topic took the alert; the message says why, never the URL. */
+export class AlertFallbackFailed extends Error {
+  override readonly name = 'AlertFallbackFailed';
 }
 
 /** The webhook secret could not be read; the message names the secret and the cause. */
@@ -128,6 +156,11 @@ export function createNotify(dependencies: NotifyDependencies) {
   const sleep = dependencies.sleep ?? realSleep;
   const { webhookUrl } = dependencies;
   const secretArn = webhookUrl === undefined ? config.SLACK_WEBHOOK_SECRET_ARN : undefined;
+  const topicArn = config.ALARM_TOPIC_ARN;
+  const { sns } = dependencies;
+  if (topicArn !== undefined && sns === undefined) {
+    throw new Error('createNotify: ALARM_TOPIC_ARN is set but no SNS client was given');
+  }
 
   const messageFor = (event: NotifyEvent): SlackMessage =>
     buildMessage(event, {
@@ -168,16 +201,29 @@ export function createNotify(dependencies: NotifyDependencies) {
       });
       return { outcome: 'not-configured', text: renderText(message) };
     }
-    const url =
-      webhookUrl === undefined
-        ? webhookUrlFrom(context.slackWebhookUrl, secretArn ?? '', config.SLACK_ALLOW_LOCAL)
-        : webhookUrlFrom(webhookUrl, 'SLACK_WEBHOOK_URL', config.SLACK_ALLOW_LOCAL);
+    let url: string;
+    try {
+      url =
+        webhookUrl === undefined
+          ? webhookUrlFrom(context.slackWebhookUrl, secretArn ?? '', config.SLACK_ALLOW_LOCAL)
+          : webhookUrlFrom(webhookUrl, 'SLACK_WEBHOOK_URL', config.SLACK_ALLOW_LOCAL);
+    } catch (error) {
+      if (!(error instanceof SlackWebhookInvalid)) throw error;
+      logger.error('Slack notification failed', {
+        event: event.event,
+        verdict,
+        error: error.message,
+      });
+      return undelivered(event, message, { error: error.message, status: null }, error);
+    }
     const remainingTimeMs =
       typeof context.getRemainingTimeInMillis === 'function'
         ? () => context.getRemainingTimeInMillis()
         : () => LOCAL_BUDGET_MS - (Date.now() - started);
     const result = await deliver(url, message, {
       ...DEFAULT_DELIVERY,
+      // Slack's retries leave time to publish the alert to the alarm topic if they all fail.
+      ...(topicArn !== undefined && { reserveMs: FALLBACK_RESERVE_MS }),
       ...dependencies.delivery,
       remainingTimeMs,
       sleep,
@@ -196,9 +242,55 @@ export function createNotify(dependencies: NotifyDependencies) {
         slackError: result.slackError,
         error: result.error,
       });
-      throw new SlackDeliveryFailed(result);
+      return undelivered(
+        event,
+        message,
+        { error: result.error ?? 'not sent', status: result.status },
+        new SlackDeliveryFailed(result),
+      );
     }
     logger.info('Slack notified', facts);
     return { outcome: 'delivered', ...result };
   });
+
+  /**
+   * Slack did not take the message: count it, and send a failure alert to the alarm topic.
+   * `failure` is what is thrown when there is no topic to tell instead.
+   */
+  async function undelivered(
+    event: NotifyEvent,
+    message: SlackMessage,
+    slack: { error: string; status: number | null },
+    failure: Error,
+  ): Promise<NotifyResult> {
+    dependencies.metrics.count({
+      name: 'UndeliveredAlerts',
+      dimensions: { StateMachine: config.STATE_MACHINE_NAME },
+    });
+    if (topicArn === undefined || sns === undefined) throw failure;
+    if (notifyCategory(event) !== 'failure') {
+      logger.warn('Slack did not take an announcement; not sent to the alarm topic', {
+        event: event.event,
+        error: slack.error,
+      });
+      return { outcome: 'undelivered', ...slack, fallback: 'not an alert: not sent' };
+    }
+    const alert = fallbackAlert(event, message, config.STAGE, slack.error);
+    try {
+      await sns.send(
+        new PublishCommand({ TopicArn: topicArn, Subject: alert.subject, Message: alert.message }),
+      );
+    } catch (error) {
+      const cause = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new AlertFallbackFailed(
+        `Slack did not take the alert (${slack.error}) and the alarm topic ${topicArn} did not either (${cause})`,
+      );
+    }
+    logger.warn('alert published to the alarm topic instead of Slack', {
+      event: event.event,
+      verdict: event.state.evaluation?.verdict,
+      topic: topicArn,
+    });
+    return { outcome: 'undelivered', ...slack, fallback: 'published to the alarm topic' };
+  }
 }

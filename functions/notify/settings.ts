@@ -28,6 +28,18 @@ const shape = {
   LOG_STREAM_PREFIX: nonEmpty.default('dbt'),
   DBT_CONTAINER_NAME: nonEmpty.default('dbt'),
   DOCS_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  /**
+   * The stack's alarm topic: a failure alert Slack did not take is published there instead.
+   * Unset (local runs): such a failure fails the invocation, as nothing else would tell.
+   */
+  ALARM_TOPIC_ARN: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/, {
+      error: 'must be an SNS topic ARN',
+    })
+    .optional(),
+  /** The state machine's name: the StateMachine dimension of UndeliveredAlerts. */
+  STATE_MACHINE_NAME: nonEmpty,
   /** Set by Lambda; otherwise the region comes from the execution's ARN. */
   AWS_REGION: nonEmpty.optional(),
 };

@@ -8,7 +8,38 @@ import { MAX_ATTEMPTS } from '../shared/contracts.ts';
 export const LOCK_KEY_ATTRIBUTE = 'lockId';
 
 /**
- * Per attempt, beyond the task's own limit: ECS API retries with backoff (up to ~2.5 min),
+ * The table's index on `owner` (infra/resources.yml): how the release-lock function finds the
+ * locks an execution that died still holds without knowing its job.
+ */
+export const LOCK_OWNER_INDEX = 'owner';
+
+/** Job and lock group names: the run input's job rule, so they fit a key and a file name. */
+export const LOCK_NAME_RE = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** What a run's lock key is made of: its state machine, and the stage's lock groups. */
+export interface LockLayout {
+  /** The state machine's name: each stage's machine has its own locks. */
+  stateMachine: string;
+  /** Job name → lock group, for the jobs that share a lock (serverless.yml `lockGroup`). */
+  groups: Readonly<Record<string, string>>;
+}
+
+/**
+ * The lock a run of `job` takes: its own, `<state machine>#job#<job>`, or its group's,
+ * `<state machine>#group#<group>`, shared by every job of the group. Any job name gets a lock,
+ * also one no setting knows (a manual run under a new name): that run then only waits for
+ * runs of the same name.
+ */
+export function lockKeyOf(layout: LockLayout, job: string): string {
+  const group = Object.hasOwn(layout.groups, job) ? layout.groups[job] : undefined;
+  return group === undefined
+    ? `${layout.stateMachine}#job#${job}`
+    : `${layout.stateMachine}#group#${group}`;
+}
+
+/**
+ * Per attempt, beyond the task's own limit: RunDbt's retries of the ECS API and of RunTask's
+ * Failures, one retrier with backoff (up to 10+20+40+80 s, ~2.5 min, whatever the mix),
  * task start-up, the stop grace after a timeout, and Evaluate with its retries.
  */
 export const ATTEMPT_MARGIN_SECONDS = 600;

@@ -1,9 +1,10 @@
 /**
- * The overlap guard: one DynamoDB item per state machine, written only if nobody else holds
- * it. DynamoDB's conditional write decides who wins, so two starts at the same moment cannot
- * both get it (listing running executions first would be racy). The item carries its own
- * expiry, so a run that never releases it (aborted, crashed, or ReleaseLock failing) blocks
- * the next ones only until then.
+ * The overlap guard: one DynamoDB item per job (or lock group; lock-rules.ts, lockKeyOf),
+ * written only if nobody else holds it. DynamoDB's conditional write decides who wins, so two
+ * starts at the same moment cannot both get it (listing running executions first would be
+ * racy). The item carries its own expiry, so a run that never releases it blocks the next
+ * ones only until then; an aborted, timed-out or failed execution's lock is freed sooner by
+ * the release-lock function, which finds it by its owner.
  *
  * The item: { lockId (key), owner (execution name), executionArn, job, acquiredAt (ISO-8601),
  * expiresAt (epoch seconds, also the table's TTL attribute, so stale items disappear) }.

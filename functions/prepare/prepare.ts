@@ -1,7 +1,8 @@
 /**
- * Prepare's decisions, with no AWS SDK: from what the state machine passes (the run input
- * and the execution's name, ARN and start time) and the stage's settings, the state the rest
- * of the machine starts from (functions/shared/contracts.ts, PreparedState).
+ * Prepare's decisions, with no AWS SDK: from the run input (which prepare-handler.ts reads
+ * from the execution) and what the state machine passes (the execution's name, ARN and start
+ * time) and the stage's settings, the state the rest of the machine starts from
+ * (functions/shared/contracts.ts, PreparedState).
  *
  * Rules worth knowing when reading an execution's history:
  *  - The run id is the execution's name. Step Functions allows names of up to 80 characters
@@ -36,15 +37,23 @@ import {
   parseRunInput,
   type RunSpec,
 } from '../shared/run-input.ts';
+import { type LockLayout, lockKeyOf } from './lock-rules.ts';
 
-/** What the state machine's Prepare state passes (Parameters in dbt-run.asl.yml). */
-export interface PrepareEvent {
-  /** The execution's input: the run input, not yet validated. */
-  input: unknown;
+/**
+ * What the state machine's Prepare state passes (Parameters in dbt-run.asl.yml): names only.
+ * The input is read apart (prepare-handler.ts), as it may be up to 256 KiB itself.
+ */
+export interface PrepareStateInput {
   executionName: string;
   executionArn: string;
   /** `$$.Execution.StartTime`, ISO-8601. */
   startedAt: string;
+}
+
+/** What Prepare judges: the state's names and the execution's input. */
+export interface PrepareEvent extends PrepareStateInput {
+  /** The execution's input: the run input, not yet validated. */
+  input: unknown;
 }
 
 export interface PrepareSettings {
@@ -52,13 +61,14 @@ export interface PrepareSettings {
   /** The task's limit when the run input gives none. */
   defaultTimeoutSeconds: number;
   fargateSpot: boolean;
-  /** The container in the task definition that runs dbt and receives the overrides. */
-  containerName: string;
   /** `s3://bucket/prefix` (or `file:///path` on a host), without the run's folder. */
   artifactsUri: string;
   notifyOnStart: boolean;
-  /** The overlap lock this run must hold, or undefined when overlapping runs are allowed. */
-  lock: RunLock | undefined;
+  /**
+   * Where the overlap locks are and how they are keyed, or undefined when overlapping runs
+   * are allowed. The run's own lock follows from its job (lockKeyOf).
+   */
+  lock: (LockLayout & { table: string }) | undefined;
 }
 
 const RUN_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -100,25 +110,16 @@ export function startedByOf(runId: string): string {
   return `${runId.slice(0, STARTED_BY_MAX_CHARS - digest.length - 1)}-${digest}`;
 }
 
-/** Where this run's artifacts go: the container writes them under `runs/<RUN_ID>/`. */
+/**
+ * The run's folder: the container writes each attempt's artifacts in `attempt-<N>/` under it,
+ * and `last-attempt.json` beside them (functions/shared/artifacts-layout.ts).
+ */
 export function runArtifactsUri(artifactsUri: string, runId: string): string {
   return `${artifactsUri.replace(/\/+$/, '')}/runs/${runId}/`;
 }
 
-function overridesFor(containerName: string, spec: RunSpec, runId: string) {
-  // Overrides appear in the execution history: the run's own input and name only, never a
-  // secret (the task definition injects those).
-  return {
-    ContainerOverrides: [
-      {
-        Name: containerName,
-        Environment: [
-          { Name: 'RUN_SPEC' as const, Value: JSON.stringify(spec) },
-          { Name: 'RUN_ID' as const, Value: runId },
-        ],
-      },
-    ],
-  } satisfies PreparedRun['overrides'];
+function lockOf(lock: LockLayout & { table: string }, job: string): RunLock {
+  return { table: lock.table, key: lockKeyOf(lock, job) };
 }
 
 /**
@@ -128,6 +129,15 @@ function overridesFor(containerName: string, spec: RunSpec, runId: string) {
  * @throws ConfigurationError for an execution name that cannot be a run id.
  */
 export function prepareRun(event: PrepareEvent, settings: PrepareSettings): PreparedState {
+  // Size first, unlike the contract's order: an input of many KiB is not a run input with one
+  // bad field, and its alert should say what is wrong with it as a whole.
+  const inputBytes = jsonBytes(event.input);
+  if (inputBytes > MAX_INPUT_BYTES) {
+    throw new InvalidRunInput(
+      'input',
+      `must be at most ${MAX_INPUT_BYTES} bytes as compact JSON (got ${inputBytes})`,
+    );
+  }
   const parsed = parseRunInput(event.input);
   const runId = runIdOf(event.executionName);
   const timeoutSeconds = parsed.timeoutSeconds ?? settings.defaultTimeoutSeconds;
@@ -154,8 +164,8 @@ export function prepareRun(event: PrepareEvent, settings: PrepareSettings): Prep
     startedBy: startedByOf(runId),
     artifactsUri: runArtifactsUri(settings.artifactsUri, runId),
     notifyOnStart: settings.notifyOnStart,
-    ...(settings.lock === undefined ? {} : { lock: { ...settings.lock } }),
-    overrides: overridesFor(settings.containerName, spec, runId),
+    ...(settings.lock === undefined ? {} : { lock: lockOf(settings.lock, spec.job) }),
+    runSpec: JSON.stringify(spec),
   };
   return { run, capacity: capacityStrategy(settings.fargateSpot), attempt: 1 };
 }

@@ -5,6 +5,7 @@
 import * as z from 'zod';
 import { ConfigurationError, commaList, type Environment, readConfig } from '../shared/config.ts';
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../shared/run-input.ts';
+import { LOCK_NAME_RE } from './lock-rules.ts';
 import type { PrepareSettings } from './prepare.ts';
 
 const NOTIFY_EVENTS = ['start', 'success', 'failure'] as const;
@@ -27,16 +28,42 @@ const seconds = z
 // `file:///` too: local runs call this very handler and keep artifacts on the host.
 const ARTIFACTS_URI_RE = /^(s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?|file:\/\/\/.+)$/;
 
+/**
+ * `job=group` pairs, comma-separated (infra/config.cjs writes them from the jobs' `lockGroup`):
+ * the jobs that share one lock. A job not listed has a lock of its own.
+ */
+const jobLockGroups = z.string().transform((text, context) => {
+  const groups: Record<string, string> = {};
+  const pairs = text
+    .split(',')
+    .map((pair) => pair.trim())
+    .filter(Boolean);
+  for (const pair of pairs) {
+    const [job = '', group = '', ...more] = pair.split('=').map((word) => word.trim());
+    if (more.length > 0 || !LOCK_NAME_RE.test(job) || !LOCK_NAME_RE.test(group)) {
+      context.addIssue({
+        code: 'custom',
+        message: `'${pair.slice(0, 140)}' is not job=group (each 1 to 64 of A-Z a-z 0-9 _ -)`,
+      });
+      return z.NEVER;
+    }
+    if (Object.hasOwn(groups, job)) {
+      context.addIssue({ code: 'custom', message: `job '${job}' is given twice` });
+      return z.NEVER;
+    }
+    groups[job] = group;
+  }
+  return groups;
+});
+
 const shape = {
   STAGE: z.string().min(1, { error: 'must not be empty' }),
   LOCK_TABLE: z.string().min(1, { error: 'must not be empty' }).optional(),
-  /** Default: the state machine's name, from the execution's ARN (one lock per machine). */
-  LOCK_KEY: z.string().min(1, { error: 'must not be empty' }).optional(),
+  JOB_LOCK_GROUPS: jobLockGroups.default({}),
   ALLOW_OVERLAP: trueOrFalse.default(false),
   DEFAULT_TIMEOUT_SECONDS: seconds,
   // On-demand unless asked: Spot is a cost choice that trades away uninterrupted runs.
   FARGATE_SPOT: trueOrFalse.default(false),
-  DBT_CONTAINER_NAME: z.string().min(1, { error: 'must not be empty' }).default('dbt'),
   ARTIFACTS_URI: z
     .string()
     .regex(ARTIFACTS_URI_RE, { error: 'must be s3://bucket/prefix or file:///path' }),
@@ -75,15 +102,14 @@ export function stateMachineNameOf(executionArn: string): string | undefined {
 
 /**
  * One run's settings.
- * @throws ConfigurationError when the lock's key can come neither from LOCK_KEY nor from
- *   the execution's ARN.
+ * @throws ConfigurationError when the execution's ARN names no state machine to key the
+ *   locks by.
  */
 export function settingsFor(config: PrepareConfig, executionArn: string): PrepareSettings {
   return {
     stage: config.STAGE,
     defaultTimeoutSeconds: config.DEFAULT_TIMEOUT_SECONDS,
     fargateSpot: config.FARGATE_SPOT,
-    containerName: config.DBT_CONTAINER_NAME,
     artifactsUri: config.ARTIFACTS_URI,
     notifyOnStart: config.NOTIFY_ON.includes('start'),
     lock: lockFor(config, executionArn),
@@ -92,12 +118,12 @@ export function settingsFor(config: PrepareConfig, executionArn: string): Prepar
 
 function lockFor(config: PrepareConfig, executionArn: string): PrepareSettings['lock'] {
   if (config.ALLOW_OVERLAP || config.LOCK_TABLE === undefined) return undefined;
-  const key = config.LOCK_KEY ?? stateMachineNameOf(executionArn);
-  if (key === undefined) {
+  const stateMachine = stateMachineNameOf(executionArn);
+  if (stateMachine === undefined) {
     throw new ConfigurationError(
-      `LOCK_KEY: not set, and '${executionArn.slice(0, 200)}' is not an execution ARN to take ` +
-        "the state machine's name from",
+      `executionArn: '${executionArn.slice(0, 200)}' is not an execution ARN to take ` +
+        "the state machine's name from (the overlap locks are keyed by it)",
     );
   }
-  return { table: config.LOCK_TABLE, key };
+  return { table: config.LOCK_TABLE, stateMachine, groups: config.JOB_LOCK_GROUPS };
 }

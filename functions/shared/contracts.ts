@@ -53,19 +53,15 @@ export interface PreparedRun {
   startedAt: string;
   /** `StartedBy` of the ECS task: at most 36 characters. */
   startedBy: string;
-  /** This run's own folder: `<ARTIFACTS_URI>/runs/<runId>/`. */
+  /** This run's own folder, `<ARTIFACTS_URI>/runs/<runId>/`; each attempt stores in `attempt-<N>/`. */
   artifactsUri: string;
   notifyOnStart: boolean;
   lock?: RunLock;
-  /** ECS RunTask overrides: RUN_SPEC and RUN_ID only, never a secret. */
-  overrides: {
-    ContainerOverrides: [
-      {
-        Name: string;
-        Environment: Array<{ Name: 'RUN_SPEC' | 'RUN_ID'; Value: string }>;
-      },
-    ];
-  };
+  /**
+   * The container's RUN_SPEC: `spec` as compact JSON, size-checked. RunDbt builds the task's
+   * overrides from it (dbt-run.asl.yml), adding RUN_ID, RUN_ATTEMPT and RUN_ATTEMPT_STARTED_AT.
+   */
+  runSpec: string;
 }
 
 /** Prepare's whole output: the state the rest of the machine starts from. */
@@ -108,11 +104,12 @@ export interface RunState extends Partial<PreparedState> {
   Cause?: string;
 }
 
+/** What the Evaluate state passes: the state and the execution's names, never its input. */
 export interface EvaluateEvent {
   state: RunState;
   executionName: string;
-  /** The execution's raw input ($$.Execution.Input): any JSON, untrusted. */
-  executionInput?: unknown;
+  /** `$$.Execution.Id`: where Evaluate reads the input when Prepare built no run. */
+  executionArn?: string;
 }
 
 export type StatusCounts = Record<
@@ -137,6 +134,7 @@ export interface RunOutcome {
   hint: string | null;
   exitCode: number | null;
   counts: StatusCounts | null;
+  /** The judged attempt's folder, `<ARTIFACTS_URI>/runs/<runId>/attempt-<N>/`; null without a run. */
   artifactsUri: string | null;
 }
 
@@ -162,6 +160,8 @@ export interface Evaluation {
     nodesOmitted: number;
     freshness: { status: string; sources: Array<{ uniqueId: string; status: string }> };
     error: string | null;
+    /** Only for a run that was stopped (SIGTERM or its deadline): the nodes running then. */
+    runningNodes?: string[];
   } | null;
   output: RunOutcome;
 }

@@ -177,7 +177,11 @@ export const FIELD_CONTRACTS = [
     kind: 'pattern',
     pattern: '^[A-Za-z0-9_-]{1,64}$',
     default: 'manual',
-    doc: { type: 'string of 1–64 `A-Z a-z 0-9 _ -`', meaning: 'name shown in alerts and history' },
+    doc: {
+      type: 'string of 1–64 `A-Z a-z 0-9 _ -`',
+      meaning:
+        'name shown in alerts and history; picks the overlap lock (its own, or its `lockGroup`)',
+    },
     cli: {
       option: 'job',
       value: 'NAME',

@@ -42,7 +42,9 @@ interface Summary {
 }
 
 const readSummary = (artifacts: string, runId: string) =>
-  JSON.parse(readFileSync(join(artifacts, 'runs', runId, 'summary.json'), 'utf8')) as Summary;
+  JSON.parse(
+    readFileSync(join(artifacts, 'runs', runId, 'attempt-1', 'summary.json'), 'utf8'),
+  ) as Summary;
 
 const outcome = (result: { status: number | null; stdout: string; stderr: string }) =>
   `exit ${result.status}\n${result.stdout.slice(-3000)}\n${result.stderr.slice(-2000)}`;
@@ -125,7 +127,7 @@ describe('the container contract in the image', () => {
       // The project volume has the image's baked parse, which dbt reuses.
       expect(result.stdout).toContain('"step": "deps", "status": "skipped"');
 
-      const run = join(artifacts, 'runs', 'image-success');
+      const run = join(artifacts, 'runs', 'image-success', 'attempt-1');
       expect(readdirSync(run).sort()).toEqual(
         [
           'catalog.json',
@@ -141,6 +143,8 @@ describe('the container contract in the image', () => {
         'catalog.json',
         'index.html',
         'manifest.json',
+        'run_results.json',
+        'sources.json',
       ]);
       expect(statSync(join(run, 'summary.json')).uid).toBe(RUNNER_UID);
       const summary = readSummary(artifacts, 'image-success');
@@ -178,7 +182,7 @@ describe('the container contract in the image', () => {
         expect.objectContaining({ uniqueId: 'test.shop.assert_no_orders', status: 'fail' }),
       );
       expect(summary.error).toContain('dbt reported failures');
-      expect(readdirSync(join(artifacts, 'runs', 'image-failing-test'))).toContain(
+      expect(readdirSync(join(artifacts, 'runs', 'image-failing-test', 'attempt-1'))).toContain(
         'run_results.json',
       );
     },
@@ -286,10 +290,14 @@ describe("the runner's AWS calls from the image (a moto server on the host)", ()
         new ListObjectsV2Command({ Bucket: 'image-artifacts', Prefix: 'dbt/runs/image-aws/' }),
       );
       const keys = (listed.Contents ?? []).map((object) => object.Key);
-      expect(keys).toContain('dbt/runs/image-aws/summary.json');
-      expect(keys).toContain('dbt/runs/image-aws/manifest.json');
+      expect(keys).toContain('dbt/runs/image-aws/attempt-1/summary.json');
+      expect(keys).toContain('dbt/runs/image-aws/attempt-1/manifest.json');
+      expect(keys).toContain('dbt/runs/image-aws/last-attempt.json');
       const summary = await s3.send(
-        new GetObjectCommand({ Bucket: 'image-artifacts', Key: 'dbt/runs/image-aws/summary.json' }),
+        new GetObjectCommand({
+          Bucket: 'image-artifacts',
+          Key: 'dbt/runs/image-aws/attempt-1/summary.json',
+        }),
       );
       expect(JSON.parse((await summary.Body?.transformToString()) ?? '{}')).toMatchObject({
         exitCode: 0,

@@ -6,19 +6,23 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { jest } from '@jest/globals';
 import type { RunOutcome } from '../../functions/shared/contracts.ts';
 import {
   ECS_API_CAUSES,
   failedToStartTask,
   REASONS,
+  RUN_TASK_FAILURE_CAUSES,
   stoppedTask,
 } from '../functions/evaluate/tasks.ts';
 import { leaveLock } from '../functions/prepare/lock-table.ts';
-import { containerEnvironment, fakeEcs, type TaskOutcome } from '../support/fake-ecs.ts';
+import { statusChangeEvent } from '../functions/release-lock/events.ts';
+import { containerEnvironment, fakeEcs, type TaskOutcome, times } from '../support/fake-ecs.ts';
 import { REPO_ROOT } from '../support/packaged.ts';
 import { type LocalService, startService } from '../support/service.ts';
 import { SLACK } from '../support/slack-server.ts';
+import { STATE_PAYLOAD_LIMIT_BYTES } from '../support/state-sizes.ts';
 
 jest.setTimeout(120_000);
 
@@ -26,7 +30,12 @@ let service: LocalService;
 
 beforeAll(async () => {
   service = await startService({
-    environment: { NOTIFY_ON: 'success,failure', FARGATE_SPOT: 'true' },
+    environment: {
+      NOTIFY_ON: 'success,failure',
+      FARGATE_SPOT: 'true',
+      // As infra/config.cjs writes two jobs with `lockGroup: warehouse`.
+      JOB_LOCK_GROUPS: 'nightly-build=warehouse,weekly-full-refresh=warehouse',
+    },
   });
 }, 180_000);
 
@@ -37,8 +46,8 @@ afterAll(async () => {
 beforeEach(() => service.slack.reset());
 
 afterEach(async () => {
-  // Whatever happened, the run gave its overlap lock back.
-  expect(await service.lockHolder()).toBeUndefined();
+  // Whatever happened, every run gave its overlap lock back.
+  expect(await service.locks()).toEqual({});
 });
 
 const COUNTS = { success: 12, pass: 30, error: 0, fail: 0, warn: 1, skipped: 0 };
@@ -76,9 +85,11 @@ function outcomeOf(output: unknown): RunOutcome {
 }
 
 describe('a run that succeeds', () => {
-  test('succeeds with the outcome as output, and starts one task with only RUN_SPEC and RUN_ID', async () => {
+  test('succeeds with the outcome as output, and starts one task with only the run spec, id and attempt', async () => {
     const ecs = fakeEcs(dbtExits(0));
+    const before = Date.now();
     const execution = await service.execute({ job: 'nightly', select: 'marts' }, ecs, 'run-ok-1');
+    const after = Date.now();
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(outcomeOf(execution.output)).toEqual({
@@ -89,7 +100,7 @@ describe('a run that succeeds', () => {
       hint: null,
       exitCode: 0,
       counts: COUNTS,
-      artifactsUri: `${service.artifactsUri}/runs/run-ok-1/`,
+      artifactsUri: `${service.artifactsUri}/runs/run-ok-1/attempt-1/`,
     });
     expect(ecs.requests).toHaveLength(1);
     const [request] = ecs.requests;
@@ -98,8 +109,19 @@ describe('a run that succeeds', () => {
       { CapacityProvider: 'FARGATE_SPOT', Weight: 1 },
     ]);
     const environment = containerEnvironment(request);
-    expect(Object.keys(environment).sort()).toEqual(['RUN_ID', 'RUN_SPEC']);
+    expect(Object.keys(environment).sort()).toEqual([
+      'RUN_ATTEMPT',
+      'RUN_ATTEMPT_STARTED_AT',
+      'RUN_ID',
+      'RUN_SPEC',
+    ]);
     expect(environment.RUN_ID).toBe('run-ok-1');
+    expect(environment.RUN_ATTEMPT).toBe('1');
+    // When RunDbt's timer started ($$.State.EnteredTime): the container's deadline counts from it.
+    const attemptStartedAt = Date.parse(environment.RUN_ATTEMPT_STARTED_AT ?? '');
+    expect(environment.RUN_ATTEMPT_STARTED_AT).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(attemptStartedAt).toBeGreaterThanOrEqual(before);
+    expect(attemptStartedAt).toBeLessThanOrEqual(after);
     expect(JSON.parse(environment.RUN_SPEC ?? '')).toMatchObject({
       job: 'nightly',
       command: 'build',
@@ -246,9 +268,50 @@ describe('the task fails', () => {
       [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
       [{ CapacityProvider: 'FARGATE', Weight: 1 }],
     ]);
-    // The same run: same run id and spec on both attempts.
+    // The same run: same run id and spec on both attempts; the attempt and its start are its own.
     const [first, second] = ecs.requests.map(containerEnvironment);
-    expect(second).toEqual(first);
+    expect(second?.RUN_ID).toBe(first?.RUN_ID);
+    expect(second?.RUN_SPEC).toBe(first?.RUN_SPEC);
+    expect([first?.RUN_ATTEMPT, second?.RUN_ATTEMPT]).toEqual(['1', '2']);
+    expect(Date.parse(second?.RUN_ATTEMPT_STARTED_AT ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(first?.RUN_ATTEMPT_STARTED_AT ?? ''),
+    );
+  });
+
+  test("each attempt's artifacts are in a folder of its own; the outcome is the last attempt's", async () => {
+    const stoppedEarly = { success: 3, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 };
+    const ecs = fakeEcs(
+      {
+        // SIGTERM: the runner stored what the first attempt had done before ECS stopped it.
+        stopped: stoppedTask({
+          exitCode: 143,
+          stopCode: 'SpotInterruption',
+          stoppedReason: REASONS.spot,
+        }),
+        beforeStop: (request) => service.putSummary(request, summary(2, [], stoppedEarly)),
+      },
+      dbtExits(0),
+    );
+    const execution = await service.execute({}, ecs, 'run-two-folders');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(ecs.requests.map((request) => containerEnvironment(request).RUN_ATTEMPT)).toEqual([
+      '1',
+      '2',
+    ]);
+    const runFolder = `${new URL(service.artifactsUri).pathname.slice(1)}/runs/run-two-folders`;
+    const stored = async (key: string) =>
+      JSON.parse(
+        (await (
+          await service.s3.send(new GetObjectCommand({ Bucket: service.bucket, Key: key }))
+        ).Body?.transformToString()) ?? 'null',
+      );
+    expect((await stored(`${runFolder}/attempt-1/summary.json`)).counts).toEqual(stoppedEarly);
+    expect((await stored(`${runFolder}/attempt-2/summary.json`)).counts).toEqual(COUNTS);
+    expect(outcomeOf(execution.output)).toMatchObject({
+      counts: COUNTS,
+      artifactsUri: `${service.artifactsUri}/runs/run-two-folders/attempt-2/`,
+    });
   });
 
   test('a second Spot-like interruption is not retried again', async () => {
@@ -264,6 +327,46 @@ describe('the task fails', () => {
 
     expect(execution.error).toBe('INFRA_RETRYABLE');
     expect(ecs.requests).toHaveLength(2);
+  });
+
+  describe('AWS unreachable from the task (exit 5)', () => {
+    const error =
+      'Secrets Manager could not be reached to read secret arn:aws:secretsmanager:eu-west-1:123456789012:secret:warehouse (ConnectTimeoutError at https://secretsmanager.eu-west-1.amazonaws.com/)';
+    const zero = { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 };
+    /** The runner gave up reaching Secrets Manager before any dbt step: exit 5, with its summary. */
+    const unreachable = (): TaskOutcome => ({
+      stopped: stoppedTask({ exitCode: 5 }),
+      beforeStop: (request) => service.putSummary(request, { ...summary(5, [], zero), error }),
+    });
+
+    test('gets one more attempt, on on-demand Fargate, which succeeds', async () => {
+      const ecs = fakeEcs(unreachable(), dbtExits(0));
+      const execution = await service.execute({}, ecs);
+
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(ecs.requests.map((request) => request.CapacityProviderStrategy)).toEqual([
+        [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+        [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+      ]);
+    });
+
+    test('on the second attempt too ends INFRA_FAILED, and the alert names the network', async () => {
+      const ecs = fakeEcs(unreachable(), unreachable());
+      const execution = await service.execute({}, ecs);
+
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('INFRA_FAILED');
+      expect(execution.cause).toBe(
+        `The dbt container could not reach AWS from the task on the last attempt too (exit 5): ${error}.`,
+      );
+      expect(ecs.requests.map((request) => request.CapacityProviderStrategy)).toEqual([
+        [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
+        [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+      ]);
+      const text = slackTexts();
+      expect(text).toContain('ConnectTimeoutError');
+      expect(text).toMatch(/subnets reach Secrets Manager, Glue and S3/);
+    });
   });
 
   test('an image that is not found fails with INFRA_FAILED without a retry', async () => {
@@ -315,6 +418,73 @@ describe('the task fails', () => {
     expect(ecs.requests).toHaveLength(6);
   });
 
+  describe('RunTask answered with Failures (AmazonECS.Unknown)', () => {
+    const noCapacity: TaskOutcome = { runTaskFailures: RUN_TASK_FAILURE_CAUSES.fargateCapacity };
+    const missing: TaskOutcome = { runTaskFailures: RUN_TASK_FAILURE_CAUSES.missingCluster };
+    const capacities = (ecs: ReturnType<typeof fakeEcs>) =>
+      ecs.requests.map((request) => request.CapacityProviderStrategy[0]?.CapacityProvider);
+
+    test("no Fargate Spot capacity twice, then a place: RunDbt's Retry starts the task", async () => {
+      const ecs = fakeEcs(noCapacity, noCapacity, dbtExits(0));
+      const execution = await service.execute({}, ecs);
+
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(capacities(ecs)).toEqual(['FARGATE_SPOT', 'FARGATE_SPOT', 'FARGATE_SPOT']);
+      const retried = execution.events.filter(
+        (event) => event.type === 'StateRetried' && event.state.name === 'RunDbt',
+      );
+      expect(retried).toHaveLength(2);
+    });
+
+    test('no Spot capacity through every retry: INFRA_RETRYABLE, then on-demand Fargate runs it', async () => {
+      // The first call and RunDbt's 4 retries on Spot; then Evaluate's attempt 2, on-demand.
+      const ecs = fakeEcs(...times(5, noCapacity), dbtExits(0));
+      const execution = await service.execute({ job: 'nightly' }, ecs, 'run-capacity-1');
+
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(capacities(ecs)).toEqual([...Array(5).fill('FARGATE_SPOT'), 'FARGATE']);
+      const exitedEvaluate = execution.events.find(
+        (event) => event.type === 'StateExited' && event.state.name === 'Evaluate',
+      );
+      expect(
+        (exitedEvaluate?.type === 'StateExited' ? exitedEvaluate.state.output : null) as unknown,
+      ).toMatchObject({
+        evaluation: {
+          verdict: 'INFRA_RETRYABLE',
+          retry: true,
+          reason: expect.stringMatching(
+            /'Capacity is unavailable at this time\..*' for arn:aws:ecs:/,
+          ),
+        },
+      });
+    });
+
+    test('no capacity on either attempt: INFRA_RETRYABLE with no attempt left, and an alert naming the failure', async () => {
+      const ecs = fakeEcs(...times(10, noCapacity));
+      const execution = await service.execute({ job: 'nightly' }, ecs, 'run-capacity-2');
+
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('INFRA_RETRYABLE');
+      expect(execution.cause).toMatch(/^ECS could not place the task for now \(RunTask failure/);
+      expect(capacities(ecs)).toEqual([
+        ...Array(5).fill('FARGATE_SPOT'),
+        ...Array(5).fill('FARGATE'),
+      ]);
+      const text = slackTexts();
+      expect(text).toContain('Capacity is unavailable at this time');
+      expect(text).toContain('No other attempt follows');
+    });
+
+    test('a failure that lasts (MISSING) is INFRA_FAILED after the retries, with no on-demand attempt', async () => {
+      const ecs = fakeEcs(...times(5, missing));
+      const execution = await service.execute({}, ecs);
+
+      expect(execution.error).toBe('INFRA_FAILED');
+      expect(execution.cause).toMatch(/'MISSING' for arn:aws:ecs:eu-west-1:\d+:cluster\//);
+      expect(ecs.requests).toHaveLength(5);
+    });
+  });
+
   test('ECS refusing for good (access denied, plain text) fails with INFRA_FAILED', async () => {
     const ecs = fakeEcs({
       apiError: 'ECS.AccessDeniedException',
@@ -333,6 +503,32 @@ describe('the task fails', () => {
     expect(execution.error).toBe('TIMED_OUT');
     expect(ecs.requests).toHaveLength(1);
     expect(execution.cause).toMatch(/600/);
+  });
+
+  test('a run the container stopped at its deadline (exit 6) fails with TIMED_OUT naming the running models', async () => {
+    const ecs = fakeEcs({
+      stopped: stoppedTask({ exitCode: 6 }),
+      beforeStop: (request) =>
+        service.putSummary(request, {
+          ...summary(6),
+          steps: [{ name: 'build', status: 'error', seconds: 1706.2 }],
+          error:
+            "stopped at the run's deadline: its 1800 s limit less 90 s to stop dbt and store the artifacts",
+          runningNodes: ['model.shop.orders', 'model.shop.customers'],
+        }),
+    });
+    const execution = await service.execute({ job: 'nightly', timeoutSeconds: 1800 }, ecs);
+
+    expect(execution.error).toBe('TIMED_OUT');
+    expect(execution.cause).toBe(
+      'dbt was stopped at its 1800 s limit while orders, customers were running (exit 6).',
+    );
+    // Not another attempt: the run had its time.
+    expect(ecs.requests).toHaveLength(1);
+    const text = slackTexts();
+    expect(text).toContain('timed out');
+    expect(text).toContain('while orders, customers were running');
+    expect(text).toContain('Raise timeoutSeconds (now 1800 s)');
   });
 
   test.each([
@@ -373,6 +569,58 @@ describe('bad input', () => {
       expect(ecs.requests).toHaveLength(0);
     },
   );
+
+  // StartExecution takes inputs up to 256 KiB; Step Functions fails any state whose payload
+  // passes that, with States.DataLimitExceeded, which no Catch catches. The harness refuses
+  // such a run (tests/support/state-sizes.ts), so each of these also checks every payload.
+  test.each([
+    ['200 KiB', 200 * 1024],
+    ['262,000 bytes', 262_000],
+  ])(
+    'an input of %s fails with INVALID_INPUT naming `input` and the limit, and alerts',
+    async (_label, size) => {
+      const input = { job: 'nightly', vars: { pad: '' } };
+      input.vars.pad = 'x'.repeat(size - JSON.stringify(input).length);
+      expect(Buffer.byteLength(JSON.stringify(input))).toBe(size);
+      const ecs = fakeEcs();
+      const execution = await service.execute(input, ecs);
+
+      expect(execution.status).toBe('FAILED');
+      expect(execution.error).toBe('INVALID_INPUT');
+      expect(execution.cause).toMatch(
+        new RegExp(`input: must be at most 4096 bytes as compact JSON \\(got ${size}\\)`),
+      );
+      expect(ecs.requests).toHaveLength(0);
+      // The input itself, as the first state's input, is the largest payload; nothing grew it.
+      expect(execution.largestPayload).toEqual({ state: 'Prepare', what: 'entered', bytes: size });
+      expect(size).toBeLessThanOrEqual(STATE_PAYLOAD_LIMIT_BYTES);
+      const text = slackTexts();
+      expect(text).toContain('invalid run input');
+      expect(text).toContain('must be at most 4096 bytes');
+      // Reported under the job its input names, read back from the execution.
+      expect(text).toContain('nightly');
+    },
+  );
+
+  test('the harness refuses the first design, whose Prepare and Evaluate carried the input: Step Functions would fail it uncaught', async () => {
+    // As dbt-run.asl.yml was before (docs/design.md, "Changes from the first design"): the
+    // whole input in Prepare's Parameters, and again in Evaluate's.
+    const prepare = service.definition.States.Prepare as { Parameters: Record<string, string> };
+    const evaluate = service.definition.States.Evaluate as { Parameters: Record<string, string> };
+    const saved = [{ ...prepare.Parameters }, { ...evaluate.Parameters }] as const;
+    prepare.Parameters = { 'input.$': '$', ...saved[0] };
+    evaluate.Parameters = { ...saved[1], 'executionInput.$': '$$.Execution.Input' };
+    try {
+      const input = { job: 'nightly', vars: { pad: '' } };
+      input.vars.pad = 'x'.repeat(262_000 - JSON.stringify(input).length);
+      await expect(service.execute(input, fakeEcs())).rejects.toThrow(
+        /^States\.DataLimitExceeded: .*: Prepare parameters 262\d{3} bytes; Evaluate parameters 262\d{3} bytes$/,
+      );
+    } finally {
+      prepare.Parameters = saved[0];
+      evaluate.Parameters = saved[1];
+    }
+  });
 
   test('the alert for bad input says which field is wrong', async () => {
     await service.execute({ job: 'nightly', command: 'drop' }, fakeEcs());
@@ -431,25 +679,147 @@ describe('overlapping runs', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(ecs.requests).toHaveLength(1);
   });
+
+  test('two jobs at the same moment both run, each under its own lock', async () => {
+    const first = heldRun();
+    const second = heldRun();
+    const ecs = fakeEcs(first.outcome, second.outcome);
+    const runs = Promise.all([
+      service.execute({ job: 'hourly' }, ecs, 'two-jobs-hourly'),
+      service.execute({}, ecs, 'two-jobs-manual'),
+    ]);
+    await Promise.all([first.started, second.started]);
+
+    expect((await service.lockHolder('hourly'))?.owner).toEqual({ S: 'two-jobs-hourly' });
+    expect((await service.lockHolder('manual'))?.owner).toEqual({ S: 'two-jobs-manual' });
+    first.finish();
+    second.finish();
+    expect((await runs).map((execution) => execution.status)).toEqual(['SUCCEEDED', 'SUCCEEDED']);
+  });
+
+  test("a job of a lock group is SKIPPED_OVERLAP while another of the group runs, naming the group's lock and that job", async () => {
+    const nightly = heldRun();
+    const ecs = fakeEcs(nightly.outcome);
+    const running = service.execute({ job: 'nightly-build' }, ecs, 'group-nightly');
+    await nightly.started;
+
+    const weekly = await service.execute({ job: 'weekly-full-refresh' }, ecs, 'group-weekly');
+
+    expect(weekly.error).toBe('SKIPPED_OVERLAP');
+    expect(weekly.cause).toContain(
+      `execution group-nightly (job nightly-build) holds the overlap lock '${service.lockKeyOf('weekly-full-refresh')}'`,
+    );
+    expect(service.lockKeyOf('weekly-full-refresh')).toMatch(/#group#warehouse$/);
+    expect(ecs.requests).toHaveLength(1);
+    nightly.finish();
+    expect((await running).status).toBe('SUCCEEDED');
+  });
+
+  test("an ABORTED execution's status change frees its lock at once, and the group's next run starts", async () => {
+    const stopped = heldRun();
+    const ecs = fakeEcs(stopped.outcome, dbtExits(0));
+    const aborted = await service.execute(
+      { job: 'nightly-build' },
+      ecs,
+      'stopped-nightly',
+      undefined,
+      {},
+      stopped.started,
+    );
+    stopped.finish();
+    expect(aborted.status).toBe('ABORTED');
+    // StopExecution ends it before ReleaseLock: the lock stays until released or expired.
+    expect((await service.lockHolder('nightly-build'))?.owner).toEqual({ S: 'stopped-nightly' });
+
+    const released = await service.invoke(
+      'releaseLock',
+      statusChangeOf(aborted.executionArn, 'stopped-nightly', 'ABORTED'),
+    );
+
+    expect(released).toMatchObject({ released: [service.lockKeyOf('nightly-build')] });
+    expect(await service.lockHolder('nightly-build')).toBeUndefined();
+    const next = await service.execute({ job: 'weekly-full-refresh' }, ecs, 'after-the-stop');
+    expect(next.status).toBe('SUCCEEDED');
+  });
+
+  test("a FAILED execution's late status change leaves the next run's lock alone", async () => {
+    const next = heldRun();
+    const ecs = fakeEcs(dbtExits(1), next.outcome);
+    const failed = await service.execute({ job: 'nightly-build' }, ecs, 'failed-nightly');
+    expect(failed.error).toBe('DBT_FAILED');
+    const running = service.execute({ job: 'weekly-full-refresh' }, ecs, 'next-weekly');
+    await next.started;
+
+    const released = await service.invoke(
+      'releaseLock',
+      statusChangeOf(failed.executionArn, 'failed-nightly', 'FAILED'),
+    );
+
+    expect(released).toMatchObject({ released: [] });
+    expect((await service.lockHolder('weekly-full-refresh'))?.owner).toEqual({ S: 'next-weekly' });
+    next.finish();
+    expect((await running).status).toBe('SUCCEEDED');
+  });
 });
+
+/** A run whose task stays up until the test lets it finish (exit 0). */
+function heldRun() {
+  let markStarted = () => {};
+  let finish = () => {};
+  const started = new Promise<void>((resolve) => {
+    markStarted = resolve;
+  });
+  const finished = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const outcome: TaskOutcome = {
+    stopped: stoppedTask({ exitCode: 0 }),
+    beforeStop: async (request) => {
+      markStarted();
+      await finished;
+      await service.putSummary(request, summary(0));
+    },
+  };
+  return { outcome, started, finish };
+}
+
+/** The status change EventBridge delivers for the execution (a recorded shape, events.ts). */
+function statusChangeOf(executionArn: string, executionName: string, status: 'ABORTED' | 'FAILED') {
+  const event = statusChangeEvent(executionName, status);
+  return {
+    ...event,
+    resources: [executionArn],
+    detail: { ...event.detail, executionArn, stateMachineArn: service.stateMachineArn },
+  };
+}
 
 describe('Slack down', () => {
   test.each([
     ['answers 500', SLACK.serverError],
     ['answers 404', SLACK.noService],
-  ])('Slack that %s changes no outcome', async (_label, reply) => {
-    service.slack.setFallback(reply);
-    const succeeded = await service.execute({}, fakeEcs(dbtExits(0)));
-    const failed = await service.execute({}, fakeEcs(dbtExits(1)));
+  ])(
+    'Slack that %s changes no outcome; the failure alert goes to the alarm topic',
+    async (_label, reply) => {
+      service.slack.setFallback(reply);
+      await service.alarmTopic.received();
+      const succeeded = await service.execute({}, fakeEcs(dbtExits(0)));
+      const failed = await service.execute({}, fakeEcs(dbtExits(1)));
 
-    expect(succeeded.status).toBe('SUCCEEDED');
-    expect(failed.error).toBe('DBT_FAILED');
-    expect(service.slack.requests.length).toBeGreaterThanOrEqual(2);
-    const notifyFailures = [...succeeded.events, ...failed.events].filter(
-      (event) => event.type === 'StateFailed' && event.state.name === 'Notify',
-    );
-    expect(notifyFailures).toHaveLength(2);
-  });
+      expect(succeeded.status).toBe('SUCCEEDED');
+      expect(failed.error).toBe('DBT_FAILED');
+      expect(service.slack.requests.length).toBeGreaterThanOrEqual(2);
+      // Notify told of it (UndeliveredAlerts, and the alert on the topic: alarms.integration.test.ts)
+      // rather than failing; only the failure alert goes to the topic, not the success notice.
+      const notifyFailures = [...succeeded.events, ...failed.events].filter(
+        (event) => event.type === 'StateFailed' && event.state.name === 'Notify',
+      );
+      expect(notifyFailures).toHaveLength(0);
+      const published = await service.alarmTopic.received();
+      expect(published.map((message) => message.Subject)).toEqual([
+        'serverless-dbt dev: dbt job manual ended DBT_FAILED',
+      ]);
+    },
+  );
 });
 
 describe("Lambda's own failures", () => {

@@ -57,6 +57,13 @@ const ECS_RUN_TASK_ERRORS = new Set([
   'ECS.UnsupportedFeatureException',
 ]);
 
+/**
+ * The error the optimised ECS integration fails `ecs:runTask.sync` with when RunTask answers
+ * HTTP 200 with a non-empty `Failures` (AWS Step Functions Developer Guide, "Amazon
+ * ECS/Fargate": "the task is failed with an AmazonECS.Unknown error").
+ */
+const ECS_INTEGRATION_ERRORS = new Set(['AmazonECS.Unknown']);
+
 /** Our own errors, by the name the Lambdas throw them with. */
 const OWN_ERRORS = new Set<string>(
   [
@@ -80,6 +87,7 @@ function producedBySomething(name: string): boolean {
   if (name.startsWith('States.')) return STATES_ERRORS.has(name);
   if (name.startsWith('Lambda.')) return LAMBDA_INVOKE_ERRORS.has(name);
   if (name.startsWith('ECS.')) return ECS_RUN_TASK_ERRORS.has(name);
+  if (name.startsWith('AmazonECS.')) return ECS_INTEGRATION_ERRORS.has(name);
   if (name.startsWith('DynamoDB.')) return isDynamoDbError(name);
   return OWN_ERRORS.has(name);
 }

@@ -3,14 +3,17 @@
 // answers as Step Functions does: a task whose containers all exited 0 is the state's result;
 // any other stopped task fails the state with `States.TaskFailed` and the task's JSON as
 // Cause (even when only a sidecar exited non-zero, or nothing ever ran); an ECS API error
-// fails it with `ECS.<error>` and a plain-text Cause; a task running past the state's limit is
-// `States.Timeout`. Each call takes the next scripted outcome and records what the state
-// machine asked for.
+// fails it with `ECS.<error>` and a plain-text Cause; a RunTask answered with `Failures` and no
+// task fails it with `AmazonECS.Unknown` (the name AWS documents; the Cause, which AWS does not
+// document, is the RunTask response as JSON: tests/functions/evaluate/tasks.ts); a task running
+// past the state's limit is `States.Timeout`. Each call takes the next scripted outcome and
+// records what the state machine asked for.
 import type { TaskResult } from '../../functions/shared/contracts.ts';
 
 export type TaskOutcome =
   | { stopped: TaskResult; beforeStop?: (request: RunTaskRequest) => Promise<void> }
   | { apiError: string; cause: string }
+  | { runTaskFailures: string }
   | { failedWithCause: string }
   | { timedOut: true };
 
@@ -53,6 +56,9 @@ export function fakeEcs(...outcomes: TaskOutcome[]): FakeEcs {
       );
     }
     if ('apiError' in outcome) throw namedError(outcome.apiError, outcome.cause);
+    if ('runTaskFailures' in outcome) {
+      throw namedError('AmazonECS.Unknown', outcome.runTaskFailures);
+    }
     if ('failedWithCause' in outcome)
       throw namedError('States.TaskFailed', outcome.failedWithCause);
     if ('timedOut' in outcome) {
@@ -75,4 +81,9 @@ export function containerEnvironment(request: RunTaskRequest): Record<string, st
   return Object.fromEntries(
     overrides.flatMap((override) => override.Environment.map((item) => [item.Name, item.Value])),
   );
+}
+
+/** The same outcome `times` times over: a failure that lasts through RunDbt's retries. */
+export function times(count: number, outcome: TaskOutcome): TaskOutcome[] {
+  return Array.from({ length: count }, () => outcome);
 }

@@ -1,12 +1,22 @@
 // The service as `serverless package` builds it, running on this host: the state machine
 // definition from the packaged CloudFormation template, executed by aws-local-stepfunctions;
-// each Lambda state calls the packaged function's real handler module in process, configured
-// by the environment the template gives it; the AWS APIs they call (DynamoDB, S3, Secrets
+// each Lambda state calls the packaged function's bundle (the .mjs esbuild wrote into its
+// zip, minified, the AWS SDK inside: what Lambda runs), loaded in process and configured by
+// the environment the template gives it; the AWS APIs they call (DynamoDB, S3, Secrets
 // Manager) are a moto server on 127.0.0.1, and Slack is a real HTTP server on 127.0.0.1.
 // The one thing mocked is ECS's control plane (tests/support/fake-ecs.ts): a Fargate task
 // cannot run here.
+//
+// Each run is also started in moto (which does not run it), so that its ARN is a real
+// execution whose input Prepare and Evaluate read with states:DescribeExecution, as in AWS.
+// And each run must keep every state's payload within Step Functions' limit (state-sizes.ts),
+// which the local interpreter does not enforce.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { DeleteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -21,20 +31,36 @@ import {
   sdkTask,
 } from '../../cli/local/execute.ts';
 import type { Definition } from '../../cli/local/local-definition.ts';
-import { createLockTable, lockItem } from '../functions/prepare/lock-table.ts';
+import { lockKeyOf } from '../../functions/prepare/lock-rules.ts';
+import { readPrepareConfig } from '../../functions/prepare/settings.ts';
+import { createLockTable, lockItem, lockItems } from '../functions/prepare/lock-table.ts';
+import { type AlarmTopic, startAlarmTopic } from './alarm-topic.ts';
 import type { FakeEcs, RunTaskRequest } from './fake-ecs.ts';
 import { containerEnvironment } from './fake-ecs.ts';
 import { type Moto, startMoto } from './moto.ts';
+import { motoExecutions } from './moto-executions.ts';
 import {
   fakeRef,
   lambdaFunctions,
   type PackagedFunction,
+  packagedArtifacts,
   packageService,
-  REPO_ROOT,
   stateMachineDefinition,
   stateMachineResource,
 } from './packaged.ts';
 import { type SlackServer, startSlackServer } from './slack-server.ts';
+import {
+  assertWithinStateLimit,
+  eventPayloads,
+  largest,
+  measured,
+  type Payload,
+} from './state-sizes.ts';
+
+/** A local run, and the largest state payload it had (all within Step Functions' limit). */
+export interface ServiceExecution extends LocalExecution {
+  largestPayload: Payload | undefined;
+}
 
 export interface ServiceOptions {
   stage?: string;
@@ -52,6 +78,8 @@ export type LambdaFaults = Record<string, { error: string; times: number }>;
 export interface LocalService {
   moto: Moto;
   slack: SlackServer;
+  /** The stack's alarm topic in moto, with a queue subscribed to read what Notify published. */
+  alarmTopic: AlarmTopic;
   dynamodb: DynamoDBClient;
   s3: S3Client;
   definition: Definition;
@@ -60,20 +88,30 @@ export interface LocalService {
   /** The environment the handlers were loaded with. */
   environment: Record<string, string>;
   lockTable: string;
+  /** The lock a run of job `manual` (input `{}`) takes. */
   lockKey: string;
+  /** The lock a run of `job` takes, as Prepare keys it with the stage's lock groups. */
+  lockKeyOf: (job: string) => string;
   bucket: string;
   /** ARTIFACTS_URI of the stage: `s3://<bucket>/<prefix>` */
   artifactsUri: string;
+  /** @throws when a state's payload would exceed Step Functions' limit (state-sizes.ts). */
   execute: (
     input: unknown,
     ecs: FakeEcs,
     executionName?: string,
     onEvent?: Parameters<typeof executeDefinition>[2]['onEvent'],
     faults?: LambdaFaults,
-  ) => Promise<LocalExecution>;
-  /** The overlap lock's item, or undefined when nobody holds it. */
-  lockHolder: () => ReturnType<typeof lockItem>;
-  /** Stores a summary.json where the container stores it for a run. */
+    /** Stops the execution (StopExecution) when it settles: it ends ABORTED. */
+    abortWhen?: Promise<unknown>,
+  ) => Promise<ServiceExecution>;
+  /** The overlap lock's item of a job (`manual` by default), or undefined when nobody holds it. */
+  lockHolder: (job?: string) => ReturnType<typeof lockItem>;
+  /** Every lock item there is, by key. */
+  locks: () => ReturnType<typeof lockItems>;
+  /** Calls a packaged function's handler (by its osls name) with an event, as Lambda would. */
+  invoke: (name: string, event: unknown) => Promise<unknown>;
+  /** Stores a summary.json where the container stores it for the request's run and attempt. */
   putSummary: (request: RunTaskRequest, summary: unknown) => Promise<void>;
   stop: () => Promise<void>;
 }
@@ -94,8 +132,23 @@ function mergedEnvironment(functions: PackagedFunction[]): Record<string, string
 
 type HandlerModule = Record<string, (event: never, context: Context) => Promise<unknown>>;
 
+const run = promisify(execFile);
+
+/**
+ * Each function's zip unpacked into a folder of its own service start: a fresh folder means
+ * fresh module instances, which read this start's environment when loaded, as a cold Lambda.
+ */
+async function unpackBundles(stage: string): Promise<string> {
+  const folder = await mkdtemp(join(tmpdir(), 'serverless-dbt-bundles-'));
+  for (const zip of Object.values(await packagedArtifacts({ stage }))) {
+    await run('unzip', ['-q', '-o', zip, '-d', folder]);
+  }
+  return folder;
+}
+
 export async function startService(options: ServiceOptions = {}): Promise<LocalService> {
-  const template = await packageService({ stage: options.stage ?? 'dev' });
+  const stage = options.stage ?? 'dev';
+  const template = await packageService({ stage });
   const definition = stateMachineDefinition(template) as unknown as Definition;
   const stateMachineArn = fakeRef(template, stateMachineResource(template).logicalId);
   const functions = lambdaFunctions(template);
@@ -132,20 +185,27 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
       SecretString: slack.webhookUrl,
     }),
   );
+  // The stack's alarm topic, by the name the template gives it.
+  const alarmTopic = await startAlarmTopic(
+    moto,
+    environment.ALARM_TOPIC_ARN?.split(':').pop() ?? 'serverless-dbt-alarms',
+  );
   Object.assign(environment, {
     SLACK_WEBHOOK_SECRET_ARN: secret.ARN ?? '',
     SLACK_ALLOW_LOCAL: 'true',
+    ALARM_TOPIC_ARN: alarmTopic.arn,
     ...options.environment,
   });
 
   // As Lambda loads a function: its environment first, then its module.
   const savedEnvironment = { ...process.env };
   Object.assign(process.env, environment);
+  const bundles = await unpackBundles(stage);
   const handlers = new Map<string, LocalTask>();
   for (const lambda of functions) {
     const dot = lambda.handler.lastIndexOf('.');
     const module = (await import(
-      join(REPO_ROOT, `${lambda.handler.slice(0, dot)}.ts`)
+      join(bundles, `${lambda.handler.slice(0, dot)}.mjs`)
     )) as HandlerModule;
     const handler = module[lambda.handler.slice(dot + 1)];
     if (handler === undefined) throw new Error(`${lambda.handler} exports no handler`);
@@ -175,13 +235,24 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
     }
     return faulty;
   };
-  const tasksFor = (ecs: FakeEcs, faults: LambdaFaults = {}) =>
-    bindTasks(definition, { lambdas: withFaults(faults), runTask: ecs.runTask, deleteItem });
+  const tasksFor = (ecs: FakeEcs, faults: LambdaFaults, payloads: Payload[]) =>
+    Object.fromEntries(
+      Object.entries(
+        bindTasks(definition, { lambdas: withFaults(faults), runTask: ecs.runTask, deleteItem }),
+      ).map(([state, task]) => [state, measured(state, task, payloads)]),
+    );
 
   const lockKey = stateMachineArn.split(':').pop() ?? '';
+  const executions = await motoExecutions(moto, lockKey);
+  const layout = {
+    stateMachine: lockKey,
+    groups: readPrepareConfig(environment).JOB_LOCK_GROUPS,
+  };
+  const keyOf = (job: string) => lockKeyOf(layout, job);
   return {
     moto,
     slack,
+    alarmTopic,
     dynamodb,
     s3,
     definition,
@@ -189,37 +260,65 @@ export async function startService(options: ServiceOptions = {}): Promise<LocalS
     functions,
     environment,
     lockTable,
-    lockKey: environment.LOCK_KEY ?? lockKey,
+    lockKey: keyOf('manual'),
+    lockKeyOf: keyOf,
     bucket,
     artifactsUri,
-    execute: (input, ecs, executionName = randomUUID(), onEvent, faults = {}) =>
-      executeDefinition(definition, input, {
+    execute: async (input, ecs, executionName = randomUUID(), onEvent, faults = {}, abortWhen) => {
+      const payloads: Payload[] = [];
+      const execution = await executeDefinition(definition, input, {
         executionName,
+        executionArn: await executions.start(input, executionName),
         stateMachineArn,
-        tasks: tasksFor(ecs, faults),
+        tasks: tasksFor(ecs, faults, payloads),
         retryIntervalMs: 0,
         onEvent,
-      }),
-    lockHolder: () => lockItem(dynamodb, lockTable, environment.LOCK_KEY ?? lockKey),
+        abortWhen,
+      });
+      const all = [...eventPayloads(execution.events), ...payloads];
+      assertWithinStateLimit(all);
+      return { ...execution, largestPayload: largest(all) };
+    },
+    lockHolder: (job = 'manual') => lockItem(dynamodb, lockTable, keyOf(job)),
+    locks: () => lockItems(dynamodb, lockTable),
+    invoke: async (name, event) => {
+      const lambda = functions.find((fn) => fn.name === name);
+      const task = lambda === undefined ? undefined : handlers.get(lambda.fakeArn);
+      if (task === undefined) throw new Error(`the package has no function ${name}`);
+      return task(event);
+    },
     putSummary: async (request, summary) => {
-      const runId = containerEnvironment(request).RUN_ID;
+      const { RUN_ID: runId, RUN_ATTEMPT: attempt = '1' } = containerEnvironment(request);
       const prefix = new URL(artifactsUri).pathname.replace(/^\/|\/$/g, '');
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: `${prefix ? `${prefix}/` : ''}runs/${runId}/summary.json`,
-          Body: JSON.stringify(summary),
-          ContentType: 'application/json',
-        }),
-      );
+      const run = `${prefix ? `${prefix}/` : ''}runs/${runId}`;
+      // As the container stores them: the attempt's summary, then the run's pointer to it.
+      const stored = [
+        [`${run}/attempt-${attempt}/summary.json`, summary],
+        [
+          `${run}/last-attempt.json`,
+          { runId, attempt: Number(attempt), folder: `attempt-${attempt}/` },
+        ],
+      ] as const;
+      for (const [key, body] of stored) {
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: JSON.stringify(body),
+            ContentType: 'application/json',
+          }),
+        );
+      }
     },
     stop: async () => {
       process.env = savedEnvironment;
       dynamodb.destroy();
       s3.destroy();
       secrets.destroy();
+      executions.destroy();
       await slack.close();
       await moto.stop();
+      await rm(bundles, { recursive: true, force: true });
     },
   };
 }

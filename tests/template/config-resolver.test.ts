@@ -4,6 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { jest } from '@jest/globals';
+import { readPrepareConfig } from '../../functions/prepare/settings.ts';
 import { REPO_ROOT } from '../support/packaged.ts';
 
 type Resolver = (context: {
@@ -22,6 +24,7 @@ const DEFAULTS: Record<string, unknown> = {
   'self:custom.logStreamPrefix': 'dbt',
   'self:custom.containerName': 'dbt',
   'self:custom.names.notify': 'serverless-dbt-dev-notify',
+  'self:custom.names.stateMachine': 'serverless-dbt-dev-dbt-run',
   'param:credentialsSource': 'env',
   'param:warehouseSecretArn': '',
   'param:warehouseSecretKeys': ['host', 'port', 'dbname', 'username', 'password'],
@@ -32,8 +35,20 @@ const DEFAULTS: Record<string, unknown> = {
   'param:taskEnvironment': {},
   'param:slackWebhookSecretArn': '',
   'param:notifyOn': ['failure'],
+  'param:alarmOn': [
+    'DBT_FAILED',
+    'DBT_ERROR',
+    'CONFIG_ERROR',
+    'OUT_OF_MEMORY',
+    'INFRA_*',
+    'TIMED_OUT',
+    'ARTIFACTS_LOST',
+  ],
   'param:docsUrl': '',
   'param:jobs': [],
+  'param:defaultTimeoutSeconds': 3600,
+  'param:alarmEmails': [],
+  'param:alarmTopicArns': [],
   'param:subnets': ['subnet-00000000000000000'],
   'param:securityGroups': ['sg-00000000000000000'],
   'param:imageTag': 'unset',
@@ -54,7 +69,8 @@ function resolve(name: string, settings: Record<string, unknown> = {}): Promise<
 
 const job = (fields: Record<string, unknown>) => ({
   name: 'nightly',
-  cron: 'cron(0 2 * * ? *)',
+  // 03:00, as 02:00 does not exist in Berlin on the last Sunday of March (refused below).
+  cron: 'cron(0 3 * * ? *)',
   timezone: 'Europe/Berlin',
   ...fields,
 });
@@ -111,8 +127,40 @@ describe('infra/config.cjs', () => {
       ],
       /^param 'jobs\[0\]\.input': must be at most 4096 bytes/,
     ],
+    [
+      'a lock group that cannot be part of a lock key',
+      [job({ lockGroup: 'warehouse#1' })],
+      /^param 'jobs\[0\]\.lockGroup': must be 1 to 64 characters of A-Z a-z 0-9 _ -/,
+    ],
+    ['a lock group that is not a string', [job({ lockGroup: 7 })], /jobs\[0\]\.lockGroup/],
   ])('refuses a job with %s', async (_case, jobs, message) => {
     await expect(schedules(jobs)).rejects.toThrow(message);
+  });
+
+  it("gives Prepare each grouped job's lock group as job=group, and nothing for the others", async () => {
+    const jobs = [
+      job({ name: 'nightly-build', lockGroup: 'warehouse' }),
+      job({ name: 'hourly' }),
+      job({ name: 'weekly_full', lockGroup: 'warehouse', enabled: false }),
+    ];
+    expect(await resolve('jobLockGroups', { 'param:jobs': jobs })).toBe(
+      'nightly-build=warehouse,weekly_full=warehouse',
+    );
+    expect(await resolve('jobLockGroups', { 'param:jobs': [job({})] })).toBe('');
+  });
+
+  it('reads lockGroup as Prepare reads JOB_LOCK_GROUPS', async () => {
+    const value = (await resolve('jobLockGroups', {
+      'param:jobs': [job({ name: 'a', lockGroup: 'g-1' }), job({ name: 'b', lockGroup: 'g-1' })],
+    })) as string;
+    const prepare = readPrepareConfig({
+      STAGE: 'dev',
+      LOCK_TABLE: 'locks',
+      DEFAULT_TIMEOUT_SECONDS: '3600',
+      ARTIFACTS_URI: 's3://bucket/dbt',
+      JOB_LOCK_GROUPS: value,
+    });
+    expect(prepare.JOB_LOCK_GROUPS).toStrictEqual({ a: 'g-1', b: 'g-1' });
   });
 
   it('creates the warehouse secret only when credentials come from env and none is given', async () => {
@@ -153,6 +201,116 @@ describe('infra/config.cjs', () => {
     expect(await resolve('notifyOn', { 'param:notifyOn': 'success, failure' })).toBe(
       'success,failure',
     );
+  });
+});
+
+describe('who the alarms reach, and which verdicts page', () => {
+  const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:chatbot-alarms';
+  type Subscription = { Type: string; Properties: { Protocol: string; Endpoint: string } };
+  const subscriptions = async (emails: unknown) =>
+    Object.entries(
+      (await resolve('conditionalResources', { 'param:alarmEmails': emails })) as Record<
+        string,
+        Subscription
+      >,
+    ).filter(([, resource]) => resource.Type === 'AWS::SNS::Subscription');
+
+  it("expands INFRA_* and gives Evaluate the live default: the issue's list, in the contract's order", async () => {
+    expect(await resolve('alarmOn')).toBe(
+      'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
+    );
+  });
+
+  it('accepts alarmOn as a comma-separated string (--param), and an empty one as no page at all', async () => {
+    expect(await resolve('alarmOn', { 'param:alarmOn': 'TIMED_OUT, DBT_*' })).toBe(
+      'DBT_FAILED,DBT_ERROR,TIMED_OUT',
+    );
+    expect(await resolve('alarmOn', { 'param:alarmOn': [] })).toBe('');
+  });
+
+  it.each([
+    [
+      ['DBT_FAILED', 'DBT_FAIL'],
+      /param 'alarmOn\[1\]': "DBT_FAIL" is not a verdict; the verdicts are SUCCEEDED, /,
+    ],
+    [['NOPE_*'], /param 'alarmOn\[0\]': "NOPE_\*" is not a verdict/],
+    [[42], /param 'alarmOn\[0\]': must be a verdict, got 42/],
+    [{ DBT_FAILED: true }, /param 'alarmOn': must be a list/],
+  ])('refuses alarmOn %j, naming the entry', async (value, message) => {
+    await expect(resolve('alarmOn', { 'param:alarmOn': value })).rejects.toThrow(message);
+  });
+
+  it('subscribes each alarm email once, under an id its place in the list does not change', async () => {
+    const one = await subscriptions([
+      'oncall@example.com',
+      'data@example.com',
+      'oncall@example.com',
+    ]);
+    expect(one.map(([, resource]) => resource.Properties)).toEqual([
+      { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
+      { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'data@example.com' },
+    ]);
+    const reordered = await subscriptions(['data@example.com', 'oncall@example.com']);
+    expect(Object.fromEntries(reordered)).toEqual(Object.fromEntries(one));
+    expect(await subscriptions([])).toEqual([]);
+  });
+
+  it.each([
+    [
+      'alarmEmails',
+      ['oncall.example.com'],
+      /param 'alarmEmails\[0\]': "oncall.example.com" is not an email address/,
+    ],
+    ['alarmEmails', ['a@b.co', 'two words@b.co'], /param 'alarmEmails\[1\]'/],
+    [
+      'alarmTopicArns',
+      ['chatbot-alarms'],
+      /param 'alarmTopicArns\[0\]': "chatbot-alarms" is not an SNS topic ARN/,
+    ],
+    ['alarmTopicArns', [`${TOPIC}:subscription-id`], /param 'alarmTopicArns\[0\]'/],
+    [
+      'alarmTopicArns',
+      [1, 2, 3, 4, 5].map((n) => `${TOPIC}-${n}`),
+      /param 'alarmTopicArns': at most 4/,
+    ],
+  ])('refuses %s %j', async (name, value, message) => {
+    const resolver = name === 'alarmEmails' ? 'conditionalResources' : 'alarmActions';
+    await expect(resolve(resolver, { [`param:${name}`]: value })).rejects.toThrow(message);
+  });
+
+  it('gives every alarm the stack topic, then the alarmTopicArns', async () => {
+    expect(await resolve('alarmActions')).toEqual([{ Ref: 'AlarmTopic' }]);
+    expect(await resolve('alarmActions', { 'param:alarmTopicArns': [TOPIC] })).toEqual([
+      { Ref: 'AlarmTopic' },
+      TOPIC,
+    ]);
+  });
+
+  it('lets Notify publish to the stack topic only, and tells it the topic and the state machine', async () => {
+    const statements = (await resolve('notifyRolePolicy')) as Array<{ Action: unknown }>;
+    const publish = statements.filter((each) => JSON.stringify(each.Action).includes('sns:'));
+    expect(publish).toEqual([
+      {
+        Sid: 'PublishUndeliveredAlerts',
+        Effect: 'Allow',
+        Action: 'sns:Publish',
+        Resource: { Ref: 'AlarmTopic' },
+      },
+    ]);
+    expect(await resolve('notifyEnvironment')).toMatchObject({
+      ALARM_TOPIC_ARN: { Ref: 'AlarmTopic' },
+      STATE_MACHINE_NAME: 'serverless-dbt-dev-dbt-run',
+    });
+  });
+
+  it('tells the deploy checks whether Slack is set and how many subscribers the alarms have', async () => {
+    const checks = (await resolve('deployChecks', {
+      'param:slackWebhookSecretArn':
+        'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
+      'param:alarmEmails': ['oncall@example.com'],
+      'param:alarmTopicArns': [TOPIC],
+    })) as { alerting: unknown };
+    expect(checks.alerting).toEqual({ slack: true, alarmEmails: 1, alarmTopicArns: 1 });
   });
 });
 
@@ -205,6 +363,10 @@ describe("the dbt container's settings", () => {
   it.each([
     [{ SNOWFLAKE_PASSWORD: 'x' }, /taskEnvironment.SNOWFLAKE_PASSWORD'.*warehouse secret/],
     [{ DBT_TARGET: 'prod' }, /taskEnvironment.DBT_TARGET'.*set by serverless-dbt/],
+    [
+      { RUN_ATTEMPT_STARTED_AT: '2026-01-01T00:00:00Z' },
+      /taskEnvironment.RUN_ATTEMPT_STARTED_AT'.*set by serverless-dbt/,
+    ],
     [{ 'dbt-schema': 'x' }, /taskEnvironment.dbt-schema'.*variable name/],
     [{ DBT_SCHEMA: { nested: true } }, /must be a string, a number or true\/false/],
   ])('refuses taskEnvironment %j', async (value, message) => {
@@ -276,6 +438,7 @@ describe("the deployment's settings", () => {
       subnets: ['subnet-00000000000000000'],
       securityGroups: ['sg-00000000000000000'],
       imageTag: 'unset',
+      alerting: { slack: false, alarmEmails: 0, alarmTopicArns: 0 },
     });
     expect(
       await resolve('deployChecks', {
@@ -326,4 +489,210 @@ test('the stack names secrets by the same words as the container’s redaction',
   const inJavascript = /const SECRET_NAME =\s*\/([^/]+)\/i;/.exec(javascript)?.[1];
   expect(inPython).toBeDefined();
   expect(inJavascript).toBe(inPython);
+});
+
+describe("each job's dead man's switch and its daylight saving check", () => {
+  interface Alarm {
+    Type: string;
+    Properties: {
+      AlarmName: string;
+      AlarmDescription: string;
+      Metrics: Array<{
+        Id: string;
+        Expression?: string;
+        ReturnData: boolean;
+        MetricStat?: {
+          Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] };
+          Period: number;
+          Stat: string;
+        };
+      }>;
+      EvaluationPeriods: number;
+      DatapointsToAlarm: number;
+      Threshold: number;
+      ComparisonOperator: string;
+      TreatMissingData: string;
+      AlarmActions: unknown[];
+    };
+  }
+
+  const alarmsOf = (resources: Record<string, unknown>) =>
+    Object.entries(resources as Record<string, Alarm>).filter(
+      ([, resource]) => resource.Type === 'AWS::CloudWatch::Alarm',
+    );
+
+  /** What conditionalResources writes to stderr, and what it returns. */
+  async function withNotices(jobs: unknown[], settings: Record<string, unknown> = {}) {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+    try {
+      const resources = (await resolve('conditionalResources', {
+        'param:jobs': jobs,
+        ...settings,
+      })) as Record<string, unknown>;
+      return { resources, notices: written.join('') };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  /** The EU's rule: clocks go forward on the last Sunday of March, at 01:00 UTC. */
+  function nextEuropeanSpringForward(now: Date): string {
+    for (let year = now.getUTCFullYear(); ; year += 1) {
+      const lastOfMarch = new Date(Date.UTC(year, 2, 31, 1));
+      const change = new Date(lastOfMarch.getTime() - lastOfMarch.getUTCDay() * 86_400_000);
+      if (change > now) return change.toISOString().slice(0, 10);
+    }
+  }
+
+  it('gives each enabled job an alarm on its own SucceededRuns, and a disabled job none', async () => {
+    const { resources } = await withNotices([
+      job({ name: 'nightly-build', input: { command: 'build' } }),
+      job({ name: 'paused', enabled: false }),
+    ]);
+    const alarms = alarmsOf(resources);
+    expect(alarms.map(([id]) => id)).toEqual(['NoSuccessfulRunNightlyBuildAlarm']);
+    const [[, alarm]] = alarms as [[string, Alarm]];
+    const [metric, expression] = alarm.Properties.Metrics;
+    expect(metric).toMatchObject({
+      ReturnData: false,
+      MetricStat: {
+        Metric: {
+          Namespace: 'serverless-dbt',
+          MetricName: 'SucceededRuns',
+          Dimensions: [
+            { Name: 'StateMachine', Value: 'serverless-dbt-dev-dbt-run' },
+            { Name: 'Job', Value: 'nightly-build' },
+          ],
+        },
+        Stat: 'Sum',
+      },
+    });
+    // A period without a success counts as 0, so the alarm does not look further back.
+    expect(expression).toEqual(
+      expect.objectContaining({ Expression: `FILL(${metric?.Id}, 0)`, ReturnData: true }),
+    );
+    expect(alarm.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    expect(alarm.Properties.DatapointsToAlarm).toBe(alarm.Properties.EvaluationPeriods);
+  });
+
+  it("names the job and its window, from the job's own limit or the stage's default", async () => {
+    // Daily 03:00 Berlin: 25 h at most between runs; then 2 x (limit + 10 min) + 5 min for a
+    // run, and 1 h 15 min of grace.
+    const nameOf = async (input: Record<string, unknown>, defaultTimeout: number) => {
+      const { resources } = await withNotices([job({ name: 'nightly-build', input })], {
+        'param:defaultTimeoutSeconds': defaultTimeout,
+      });
+      const [[, alarm]] = alarmsOf(resources) as [[string, Alarm]];
+      return [alarm.Properties.AlarmName, alarm.Properties.AlarmDescription];
+    };
+    const [name, description] = await nameOf({}, 3600);
+    expect(name).toBe('serverless-dbt-dev-nightly-build-no-successful-run-in-29h');
+    expect(description).toMatch(/^nightly-build: no successful run in 29 h \(/);
+    expect((await nameOf({ timeoutSeconds: 7200 }, 3600))[0]).toMatch(/-in-31h$/);
+    expect((await nameOf({}, 7200))[0]).toMatch(/-in-31h$/);
+  });
+
+  it('sends the alarm to the stack topic and to each of alarmTopicArns', async () => {
+    const topic = 'arn:aws:sns:eu-west-1:123456789012:chatbot-alarms';
+    const { resources } = await withNotices([job({})], { 'param:alarmTopicArns': [topic] });
+    const [[, alarm]] = alarmsOf(resources) as [[string, Alarm]];
+    expect(alarm.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }, topic]);
+  });
+
+  it('refuses an enabled daily job whose time the spring-forward day skips, naming the job and the date', async () => {
+    const date = nextEuropeanSpringForward(new Date());
+    const refusal = withNotices([
+      job({}),
+      job({ name: 'nightly-build', cron: 'cron(30 2 * * ? *)' }),
+    ]);
+    await expect(refusal).rejects.toThrow(
+      new RegExp(
+        `^param 'jobs\\[1\\]\\.cron': job nightly-build runs at 02:30 Europe/Berlin time, which does not exist on ${date} \\(the clocks go from 02:00 to 03:00\\);.* Choose a time outside 02:00-03:00`,
+      ),
+    );
+  });
+
+  it('takes a disabled job at such a time, and a UTC one', async () => {
+    const { resources } = await withNotices([
+      job({ name: 'paused', cron: 'cron(30 2 * * ? *)', enabled: false }),
+      job({ name: 'utc', cron: 'cron(30 2 * * ? *)', timezone: 'UTC' }),
+    ]);
+    expect(alarmsOf(resources).map(([id]) => id)).toEqual(['NoSuccessfulRunUtcAlarm']);
+  });
+
+  it('only notes an hourly job that loses one run of the spring-forward day', async () => {
+    const date = nextEuropeanSpringForward(new Date());
+    const { resources, notices } = await withNotices([
+      job({ name: 'hourly', cron: 'cron(15 * * * ? *)' }),
+    ]);
+    expect(notices).toContain(
+      `serverless-dbt: notice: job hourly: its run at 02:15 on ${date} does not happen`,
+    );
+    expect(notices).toContain('its other 23 runs that day do');
+    expect(alarmsOf(resources)).toHaveLength(1);
+  });
+
+  it.each([
+    [
+      'a weekly job',
+      'cron(0 4 ? * SUN *)',
+      /is longer than the 7 days a CloudWatch alarm can evaluate/,
+    ],
+    [
+      'a monthly job',
+      'cron(0 4 1 * ? *)',
+      /is longer than the 7 days a CloudWatch alarm can evaluate/,
+    ],
+    ['a one-time job', 'at(2030-01-01T04:00:00)', /it runs once/],
+  ])('says that %s has no alarm, and why', async (_case, cron, why) => {
+    const { resources, notices } = await withNotices([job({ name: 'rare', cron })]);
+    expect(alarmsOf(resources)).toEqual([]);
+    expect(notices).toMatch(/serverless-dbt: notice: job rare has no "no successful run" alarm: /);
+    expect(notices).toMatch(why);
+  });
+
+  it('gives a rate() job a window of its rate', async () => {
+    const { resources } = await withNotices([job({ name: 'often', cron: 'rate(15 minutes)' })]);
+    const [[, alarm]] = alarmsOf(resources) as [[string, Alarm]];
+    // 15 min + 2 h 25 min + 1 h 15 min = 3 h 55 min, in 5-minute periods.
+    expect(alarm.Properties.AlarmName).toMatch(/-often-no-successful-run-in-3h55min$/);
+    expect(alarm.Properties.Metrics[0]?.MetricStat?.Period).toBe(300);
+    expect(alarm.Properties.EvaluationPeriods).toBe(47);
+  });
+
+  it.each([
+    ['both day fields', 'cron(0 3 * * MON *)', /one of day-of-month and day-of-week must be \?/],
+    ['an hour out of range', 'cron(0 25 * * ? *)', /hours '25' is not from 0 to 23/],
+  ])('refuses a cron with %s, naming the setting', async (_case, cron, message) => {
+    await expect(withNotices([job({ cron })])).rejects.toThrow(/^param 'jobs\[0\]\.cron': /);
+    await expect(withNotices([job({ cron })])).rejects.toThrow(message);
+  });
+});
+
+describe('retained function log groups', () => {
+  it("keeps each function's log group, by the logical id osls gives it, but a function without logs", async () => {
+    const functions = {
+      prepare: { handler: 'a' },
+      releaseLock: { handler: 'b' },
+      'odd-name_x': { handler: 'c' },
+      quiet: { handler: 'd', disableLogs: true },
+    };
+    const retain = { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' };
+    expect(
+      await resolve('retainedFunctionLogGroups', { 'self:functions': functions }),
+    ).toStrictEqual({
+      PrepareLogGroup: retain,
+      ReleaseLockLogGroup: retain,
+      OddDashnameUnderscorexLogGroup: retain,
+    });
+  });
 });

@@ -72,6 +72,19 @@ describe('serverless deploy of a stage that is not ready', () => {
     expect(outcome.seconds).toBeLessThan(30);
   }, 60_000);
 
+  it('warns that a stage with neither Slack nor an alarm subscriber tells nobody of a failure', async () => {
+    const bare = await deploy(['--stage', 'dev']);
+    expect(bare.output).toContain('stage dev tells nobody when a run fails');
+    const subscribed = await deploy([
+      '--stage',
+      'dev',
+      '--param',
+      'alarmEmails=oncall@example.com',
+    ]);
+    expect(subscribed.output).toContain('stage dev is not ready to deploy:');
+    expect(subscribed.output).not.toContain('tells nobody');
+  }, 120_000);
+
   it("names only what is still wrong: live's placeholders, with an image tag given", async () => {
     const outcome = await deploy(['--stage', 'live', '--param', 'imageTag=3f2a9c1']);
     expect(outcome.code).not.toBe(0);

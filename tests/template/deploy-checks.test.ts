@@ -10,10 +10,15 @@ interface Checks {
   subnets: string[];
   securityGroups: string[];
   imageTag: string;
+  alerting?: { slack: boolean; alarmEmails: number; alarmTopicArns: number };
 }
 
 type Plugin = { hooks: { initialize: () => void } };
-type PluginClass = new (serverless: unknown, options: Record<string, unknown>) => Plugin;
+type PluginClass = new (
+  serverless: unknown,
+  options: Record<string, unknown>,
+  utilities?: { log?: { warning?: (text: string) => void } },
+) => Plugin;
 
 const DeployChecks = createRequire(import.meta.url)(
   join(REPO_ROOT, 'infra', 'deploy-checks.cjs'),
@@ -39,6 +44,12 @@ const AS_SHIPPED: Checks = {
   imageTag: 'unset',
 };
 
+/** What the plugin printed with osls's `log.warning`. */
+let warnings: string[] = [];
+beforeEach(() => {
+  warnings = [];
+});
+
 function initialize(
   checks: Checks | undefined,
   commands = ['deploy'],
@@ -50,8 +61,11 @@ function initialize(
     classes: { Error: ServerlessError },
     getProvider: () => ({ getStage: () => 'live' }),
   };
-  new DeployChecks(serverless, options).hooks.initialize();
+  const log = { warning: (text: string) => warnings.push(text) };
+  new DeployChecks(serverless, options, { log }).hooks.initialize();
 }
+
+const NOBODY = { slack: false, alarmEmails: 0, alarmTopicArns: 0 };
 
 describe('serverless deploy', () => {
   it("refuses serverless.yml's placeholders, naming each setting and where to set it", () => {
@@ -91,6 +105,36 @@ describe('serverless deploy', () => {
 
   it('says so when serverless.yml lost the settings it checks', () => {
     expect(() => initialize(undefined)).toThrow(/custom\.deployChecks/);
+  });
+});
+
+describe('serverless deploy of a stage that tells nobody of a failure', () => {
+  it('warns, naming the settings to set, and still deploys', () => {
+    expect(() => initialize({ ...READY, alerting: NOBODY })).not.toThrow();
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^WARNING: stage live tells nobody when a run fails: it has no Slack webhook \(param 'slackWebhookSecretArn'\) and nobody subscribed to its alarms \(param 'alarmEmails' or 'alarmTopicArns'\)\..*params\.live/,
+      ),
+    ]);
+  });
+
+  it('warns before refusing the placeholders, so both are seen', () => {
+    expect(() => initialize({ ...AS_SHIPPED, alerting: NOBODY })).toThrow(/not ready to deploy/);
+    expect(warnings).toHaveLength(1);
+  });
+
+  it.each([
+    ['a Slack webhook', { ...NOBODY, slack: true }],
+    ['an alarm email', { ...NOBODY, alarmEmails: 1 }],
+    ['an alarm topic', { ...NOBODY, alarmTopicArns: 2 }],
+  ])('does not warn a stage with %s', (_what, alerting) => {
+    initialize({ ...READY, alerting });
+    expect(warnings).toEqual([]);
+  });
+
+  it('does not warn on `serverless package`, which changes no stack', () => {
+    initialize({ ...READY, alerting: NOBODY }, ['package']);
+    expect(warnings).toEqual([]);
   });
 });
 

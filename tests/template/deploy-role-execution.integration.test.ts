@@ -40,6 +40,7 @@ const SERVICE_OF: Record<string, string> = {
   CloudWatch: 'cloudwatch',
   Scheduler: 'scheduler',
   SecretsManager: 'secretsmanager',
+  Events: 'events',
 };
 
 const NAME_PROPERTY: Record<string, string> = {
@@ -57,6 +58,7 @@ const NAME_PROPERTY: Record<string, string> = {
   'AWS::CloudWatch::Alarm': 'AlarmName',
   'AWS::Scheduler::Schedule': 'Name',
   'AWS::SecretsManager::Secret': 'Name',
+  'AWS::Events::Rule': 'Name',
 };
 
 // The properties through which a resource passes a role, and the service it passes it to.
@@ -131,6 +133,18 @@ function arnOf(template: CloudFormationTemplate, logicalId: string, stack: strin
       );
     case 'AWS::SecretsManager::Secret':
       return regional('secretsmanager', `secret:${name}-AbCdEf`);
+    case 'AWS::Events::Rule':
+      return regional('events', `rule/${name}`);
+    // Permissions and settings of a function, and a queue's policy: made on what they name.
+    case 'AWS::Lambda::Permission':
+    case 'AWS::Lambda::EventInvokeConfig':
+      return arnOf(template, referenced(resource.Properties?.FunctionName), stack);
+    case 'AWS::SQS::QueuePolicy':
+      return arnOf(
+        template,
+        referenced((resource.Properties?.Queues as unknown[] | undefined)?.[0]),
+        stack,
+      );
     default:
       throw new Error(
         `${logicalId}: the test knows no ARN for ${resource?.Type}; teach it, and grant the type to the execution role`,

@@ -20,6 +20,14 @@ import {
 
 const run = promisify(execFile);
 
+/** JOB_LOCK_GROUPS as the stage's jobs ask for it: `job=group` for each job with a lockGroup. */
+function jobLockGroupsOf(jobs: unknown): string {
+  return ((jobs ?? []) as Array<{ name: string; lockGroup?: string }>)
+    .filter((job) => job.lockGroup !== undefined)
+    .map((job) => `${job.name}=${job.lockGroup}`)
+    .join(',');
+}
+
 async function zipEntries(zip: string): Promise<string[]> {
   const { stdout } = await run('unzip', ['-Z1', zip]);
   return stdout.split('\n').filter(Boolean);
@@ -43,8 +51,8 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
     zips = await packagedArtifacts(options);
   }, PACKAGE_TIMEOUT_MS);
 
-  it('are prepare, evaluate and notify', () => {
-    expect(Object.keys(functions).sort()).toEqual(['evaluate', 'notify', 'prepare']);
+  it('are prepare, evaluate, notify and releaseLock', () => {
+    expect(Object.keys(functions).sort()).toEqual(['evaluate', 'notify', 'prepare', 'releaseLock']);
   });
 
   it('run on arm64 and Node.js 24', () => {
@@ -80,29 +88,40 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
     }
   });
 
-  it('give Prepare the stage, artifacts URI, timeout, lock table, capacity and container', () => {
+  it('give Prepare the stage, artifacts URI, timeout, lock table and capacity', () => {
     expect(functions.prepare?.fakeEnvironment).toEqual({
       POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
       STAGE: options.stage,
       ARTIFACTS_URI: expect.stringMatching(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/dbt$/),
       DEFAULT_TIMEOUT_SECONDS: String(params.defaultTimeoutSeconds),
       LOCK_TABLE: expect.any(String),
+      JOB_LOCK_GROUPS: jobLockGroupsOf(params.jobs),
       FARGATE_SPOT: String(params.fargateSpot),
-      DBT_CONTAINER_NAME: 'dbt',
       NOTIFY_ON: (params.notifyOn as string[]).join(','),
     });
     expect(functions.prepare?.environment.LOCK_TABLE).toEqual({ Ref: 'LockTable' });
   });
 
-  it("give Evaluate the container's name and the task's memory", () => {
+  it('give ReleaseLock the lock table, the same as Prepare', () => {
+    expect(functions.releaseLock?.fakeEnvironment).toEqual({
+      POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
+      LOCK_TABLE: functions.prepare?.fakeEnvironment.LOCK_TABLE,
+    });
+    expect(functions.releaseLock?.environment.LOCK_TABLE).toEqual({ Ref: 'LockTable' });
+  });
+
+  it("give Evaluate the container's name, the task's memory, the verdicts that page and the state machine", () => {
     expect(functions.evaluate?.fakeEnvironment).toEqual({
       POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
       DBT_CONTAINER_NAME: 'dbt',
       TASK_MEMORY_MIB: String(params.taskMemory),
+      ALARM_ON:
+        'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
+      STATE_MACHINE_NAME: `serverless-dbt-${options.stage}-dbt-run`,
     });
   });
 
-  it("give Notify the stage, the events to post and where the task's log is", () => {
+  it("give Notify the stage, the events to post, where the task's log is and the alarm topic", () => {
     expect(functions.notify?.fakeEnvironment).toEqual({
       POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
       STAGE: options.stage,
@@ -110,6 +129,8 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
       LOG_GROUP: `/ecs/serverless-dbt-${options.stage}`,
       LOG_STREAM_PREFIX: 'dbt',
       DBT_CONTAINER_NAME: 'dbt',
+      ALARM_TOPIC_ARN: `arn:aws:sns:eu-west-1:123456789012:serverless-dbt-${options.stage}-alarms`,
+      STATE_MACHINE_NAME: `serverless-dbt-${options.stage}-dbt-run`,
     });
   });
 });

@@ -98,8 +98,10 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
     );
     const on = (action: string) =>
       role.filter((statement) => statement.Action.includes(action)).flatMap((s) => s.Resource);
+    // Its own states' functions; releaseLock is invoked by its EventBridge rule, never by it.
     expect((fake(on('lambda:InvokeFunction')) as string[]).sort()).toEqual(
       lambdaFunctions(template)
+        .filter((fn) => fn.name !== 'releaseLock')
         .map((fn) => fn.fakeArn)
         .sort(),
     );
@@ -189,6 +191,7 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
       prepare: { 'Fn::GetAtt': ['PrepareRole', 'Arn'] },
       evaluate: { 'Fn::GetAtt': ['EvaluateRole', 'Arn'] },
       notify: { 'Fn::GetAtt': ['NotifyRole', 'Arn'] },
+      releaseLock: { 'Fn::GetAtt': ['ReleaseLockRole', 'Arn'] },
     });
     const actionsOf = (role: string) =>
       roleStatements(template, role)
@@ -196,8 +199,27 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
         .filter((action) => !action.startsWith('logs:'))
         .sort();
     // Prepare only takes the lock; the state machine's ReleaseLock state frees it.
-    expect(actionsOf('PrepareRole')).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(actionsOf('EvaluateRole')).toEqual(['s3:GetObject', 's3:ListBucket']);
+    expect(actionsOf('PrepareRole')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'states:DescribeExecution',
+    ]);
+    expect(actionsOf('EvaluateRole')).toEqual([
+      's3:GetObject',
+      's3:ListBucket',
+      'states:DescribeExecution',
+    ]);
+    // Both read a run's input, and only from this stage's own state machine's executions.
+    for (const role of ['PrepareRole', 'EvaluateRole']) {
+      const reads = roleStatements(template, role).filter((s) =>
+        s.Action.includes('states:DescribeExecution'),
+      );
+      expect(reads.map((statement) => fake(statement.Resource))).toEqual([
+        [
+          `arn:aws:states:eu-west-1:123456789012:execution:serverless-dbt-${options.stage}-dbt-run:*`,
+        ],
+      ]);
+    }
     expect(
       roleStatements(template, 'EvaluateRole').find((s) => s.Action.includes('s3:ListBucket'))
         ?.Condition?.StringLike?.['s3:prefix'],
@@ -205,18 +227,36 @@ describe.each([DEV, LIVE])('IAM in the $stage template', (options) => {
     expect(
       fake(roleStatements(template, 'EvaluateRole').find((s) => s.Sid === 'ReadRunArtifacts')),
     ).toMatchObject({ Resource: [expect.stringMatching(/^arn:aws:s3:::[^/]+\/dbt\/runs\/\*$/)] });
-    for (const role of ['PrepareRole', 'EvaluateRole', 'NotifyRole']) {
+    for (const role of ['PrepareRole', 'EvaluateRole', 'NotifyRole', 'ReleaseLockRole']) {
       const logs = roleStatements(template, role).filter((s) =>
         s.Action.some((action) => action.startsWith('logs:')),
       );
       for (const statement of logs) {
         expect(fake(statement.Resource)).toEqual([
           expect.stringMatching(
-            /^arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/lambda\/serverless-dbt-\w+-\w+:\*$/,
+            /^arn:aws:logs:eu-west-1:123456789012:log-group:\/aws\/lambda\/serverless-dbt-\w+-[\w-]+:\*$/,
           ),
         ]);
       }
     }
+  });
+
+  it('lets ReleaseLock only query the owner index, delete lock items and dead-letter to its queue', () => {
+    const role = roleStatements(template, 'ReleaseLockRole').filter(
+      (statement) => !statement.Action.some((action) => action.startsWith('logs:')),
+    );
+    expect(role.map(({ Action, Resource }) => ({ Action, Resource }))).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax
+      { Action: ['dynamodb:Query'], Resource: [{ 'Fn::Sub': '${LockTable.Arn}/index/owner' }] },
+      { Action: ['dynamodb:DeleteItem'], Resource: [{ 'Fn::GetAtt': ['LockTable', 'Arn'] }] },
+      {
+        Action: ['sqs:SendMessage'],
+        Resource: [{ 'Fn::GetAtt': ['LockReleaseDeadLetterQueue', 'Arn'] }],
+      },
+    ]);
+    expect(fake(role[0]?.Resource)).toEqual([
+      `arn:aws:dynamodb:eu-west-1:123456789012:table/${fake({ Ref: 'LockTable' })}/index/owner`,
+    ]);
   });
 
   it('lets the schedules start only this state machine and write only to their queue', () => {

@@ -32,6 +32,24 @@ describe.each([DEV, LIVE])('log groups in the $stage template', (options) => {
     }
   });
 
+  it("keeps every log group, the Lambdas' included, when the stack is removed or a group replaced", () => {
+    const groups = resourcesOfType(template, 'AWS::Logs::LogGroup');
+    for (const [logicalId, group] of groups) {
+      expect([logicalId, group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual([
+        logicalId,
+        'Retain',
+        'Retain',
+      ]);
+    }
+    // Each function's group, which osls creates: the rule above covers functions added later.
+    for (const fn of lambdaFunctions(template)) {
+      expect(groupNamed(`/aws/lambda/${fn.functionName}`)?.[1].DeletionPolicy).toBe('Retain');
+    }
+    expect(groups.map(([logicalId]) => logicalId)).toEqual(
+      expect.arrayContaining(['TaskLogGroup', 'StateMachineLogGroup', 'PrepareLogGroup']),
+    );
+  });
+
   it('gives every Lambda its own log group, with retention', () => {
     for (const fn of lambdaFunctions(template)) {
       const group = groupNamed(`/aws/lambda/${fn.functionName}`);

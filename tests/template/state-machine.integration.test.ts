@@ -67,6 +67,23 @@ describe.each([DEV, LIVE])('the $stage state machine', (options) => {
     expect(['ENABLED', 'DISABLED']).toContain(params.assignPublicIp);
   });
 
+  it("gives the dbt container its run spec, run id, attempt and the time RunDbt's timer started", () => {
+    // The container's own deadline counts from RUN_ATTEMPT_STARTED_AT (docs/container.md).
+    expect(definition.States.RunDbt?.Parameters?.Overrides).toEqual({
+      ContainerOverrides: [
+        {
+          Name: 'dbt',
+          Environment: [
+            { Name: 'RUN_SPEC', 'Value.$': '$.run.runSpec' },
+            { Name: 'RUN_ID', 'Value.$': '$.run.runId' },
+            { Name: 'RUN_ATTEMPT', 'Value.$': "States.Format('{}', $.attempt)" },
+            { Name: 'RUN_ATTEMPT_STARTED_AT', 'Value.$': '$$.State.EnteredTime' },
+          ],
+        },
+      ],
+    });
+  });
+
   it('deploys the definition exactly as written, but for the resolved references', () => {
     const { RunDbt: deployedRun, ...deployedOthers } = definition.States;
     const { RunDbt: sourceRun, ...sourceOthers } = source.States;
@@ -92,7 +109,9 @@ describe.each([DEV, LIVE])('the $stage state machine', (options) => {
     const { Parameters: sourceParameters, ...sourceRest } = sourceRun ?? {};
     expect(deployedRest).toEqual(sourceRest);
     const strip = (parameters: Record<string, unknown> | undefined) => {
-      const { Cluster, TaskDefinition, NetworkConfiguration, ...rest } = parameters ?? {};
+      // The container's name in Overrides is resolved too: the test above checks it.
+      const { Cluster, TaskDefinition, NetworkConfiguration, Overrides, ...rest } =
+        parameters ?? {};
       return rest;
     };
     expect(strip(deployedParameters)).toEqual(strip(sourceParameters));
@@ -131,7 +150,47 @@ describe.each([DEV, LIVE])('the $stage state machine', (options) => {
     }
   });
 
-  it('passes the raw execution input to Evaluate', () => {
-    expect(definition.States.Evaluate?.Parameters?.['executionInput.$']).toBe('$$.Execution.Input');
+  it('passes Prepare and Evaluate names, never the input, which may be 256 KiB itself', () => {
+    const paths = (state: string) =>
+      Object.values(definition.States[state]?.Parameters ?? {}).filter(
+        (value) => typeof value === 'string',
+      );
+    for (const state of ['Prepare', 'Evaluate']) {
+      expect(paths(state)).not.toContain('$$.Execution.Input');
+      expect(definition.States[state]?.Parameters?.['executionArn.$']).toBe('$$.Execution.Id');
+    }
+    expect(Object.keys(definition.States.Prepare?.Parameters ?? {}).sort()).toEqual(
+      ['executionArn.$', 'executionName.$', 'startedAt.$'].sort(),
+    );
+  });
+
+  it("retries RunTask's Failures (AmazonECS.Unknown) with the ECS API's errors, within the lock's margin", () => {
+    const retriers = (definition.States.RunDbt?.Retry ?? []) as Array<{
+      ErrorEquals: string[];
+      IntervalSeconds: number;
+      MaxAttempts: number;
+      BackoffRate: number;
+      MaxDelaySeconds?: number;
+      JitterStrategy?: string;
+    }>;
+    const capacity = retriers.find((retrier) => retrier.ErrorEquals.includes('AmazonECS.Unknown'));
+    expect(capacity?.ErrorEquals).toEqual(
+      expect.arrayContaining(['ECS.AmazonECSException', 'AmazonECS.Unknown']),
+    );
+    expect(capacity?.JitterStrategy).toBe('FULL');
+    // The waits of every ECS retrier together, at their longest, fit in the margin the lock
+    // gives each attempt (lock-rules.ts), with room for the rest it counts there.
+    const longest = retriers
+      .filter((retrier) => retrier.ErrorEquals.some((name) => /ECS/.test(name)))
+      .map((retrier) => {
+        let total = 0;
+        for (let retry = 0; retry < retrier.MaxAttempts; retry += 1) {
+          const wait = retrier.IntervalSeconds * retrier.BackoffRate ** retry;
+          total += Math.min(wait, retrier.MaxDelaySeconds ?? wait);
+        }
+        return total;
+      })
+      .reduce((sum, each) => sum + each, 0);
+    expect(longest).toBeLessThanOrEqual(ATTEMPT_MARGIN_SECONDS / 2);
   });
 });

@@ -1,4 +1,9 @@
-import { type CloudFormationTemplate, packageService } from '../support/packaged.ts';
+import { LOCK_OWNER_INDEX } from '../../functions/prepare/lock-rules.ts';
+import {
+  type CloudFormationTemplate,
+  packagedParams,
+  packageService,
+} from '../support/packaged.ts';
 import { allStatements, DEV, LIVE, PACKAGE_TIMEOUT_MS, resourceOf } from './helpers.ts';
 
 describe.each([DEV, LIVE])('storage in the $stage template', (options) => {
@@ -55,23 +60,84 @@ describe.each([DEV, LIVE])('storage in the $stage template', (options) => {
     );
   });
 
-  it("expires old runs' artifacts but keeps the latest docs", () => {
-    const rules = (
+  const lifecycleRules = () =>
+    (
       resourceOf(template, 'ArtifactsBucket').Properties.LifecycleConfiguration as {
-        Rules: Array<{ Prefix?: string; ExpirationInDays?: number; Status: string }>;
+        Rules: Array<{
+          Prefix?: string;
+          ExpirationInDays?: number;
+          Status: string;
+          NoncurrentVersionExpiration?: { NoncurrentDays: number };
+          ExpiredObjectDeleteMarker?: boolean;
+        }>;
       }
     ).Rules;
-    const expiring = rules.filter((rule) => rule.ExpirationInDays !== undefined);
-    expect(expiring).toEqual([expect.objectContaining({ Prefix: 'dbt/runs/', Status: 'Enabled' })]);
+
+  it("expires old runs' artifacts after artifactsRetentionDays but keeps the latest docs", async () => {
+    const retention = Number((await packagedParams(options)).artifactsRetentionDays);
+    const expiring = lifecycleRules().filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(expiring).toEqual([
+      expect.objectContaining({
+        Prefix: 'dbt/runs/',
+        Status: 'Enabled',
+        ExpirationInDays: retention,
+      }),
+    ]);
   });
 
-  it('keys the lock table by lockId, on demand, with expiresAt as its TTL', () => {
+  it('versions the artifacts bucket, so an overwritten or deleted object keeps its earlier version', () => {
+    expect(resourceOf(template, 'ArtifactsBucket').Properties.VersioningConfiguration).toEqual({
+      Status: 'Enabled',
+    });
+  });
+
+  it('expires noncurrent versions after 30 days, and the delete markers left alone, bucket-wide', () => {
+    const versions = lifecycleRules().filter(
+      (rule) => rule.NoncurrentVersionExpiration !== undefined,
+    );
+    expect(versions).toEqual([
+      expect.objectContaining({
+        Status: 'Enabled',
+        NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+        ExpiredObjectDeleteMarker: true,
+      }),
+    ]);
+    // Every prefix: latest/ is replaced by each successful run, and runs/ expires.
+    expect(versions[0]?.Prefix).toBeUndefined();
+  });
+
+  it('keeps the artifacts bucket when the stack is removed or the bucket replaced', () => {
+    expect(resourceOf(template, 'ArtifactsBucket')).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('keys the lock table by lockId, on demand, with expiresAt as its TTL and an index on owner', () => {
     expect(resourceOf(template, 'LockTable').Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'lockId', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'lockId', AttributeType: 'S' },
+        { AttributeName: 'owner', AttributeType: 'S' },
+      ],
       KeySchema: [{ AttributeName: 'lockId', KeyType: 'HASH' }],
+      // The index the release-lock function queries (LOCK_OWNER_INDEX): keys only, no
+      // capacity of its own (on demand, as the table).
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: LOCK_OWNER_INDEX,
+          KeySchema: [{ AttributeName: 'owner', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'KEYS_ONLY' },
+        },
+      ],
       TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
     });
+    const index = (
+      resourceOf(template, 'LockTable').Properties.GlobalSecondaryIndexes as Array<
+        Record<string, unknown>
+      >
+    )[0];
+    expect(index).not.toHaveProperty('ProvisionedThroughput');
   });
 
   it('encrypts the schedules dead-letter queue', () => {
@@ -98,14 +164,15 @@ describe.each([DEV, LIVE])('storage in the $stage template', (options) => {
     ]);
   });
 
-  it('alarms on failed and timed-out executions of this state machine, to the alarm topic', () => {
+  it('alarms on timed-out executions of this state machine, to the alarm topic', () => {
+    // Failed runs page by their verdict (AlarmingRuns, alarms.integration.test.ts), not on
+    // ExecutionsFailed, which a skipped or cancelled run raises too.
     const alarms = Object.values(template.Resources).filter(
       (resource) =>
         resource.Type === 'AWS::CloudWatch::Alarm' &&
         resource.Properties?.Namespace === 'AWS/States',
     );
     expect(alarms.map((alarm) => alarm.Properties?.MetricName).sort()).toEqual([
-      'ExecutionsFailed',
       'ExecutionsTimedOut',
     ]);
     for (const alarm of alarms) {

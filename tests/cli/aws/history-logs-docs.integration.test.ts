@@ -183,20 +183,52 @@ describe('serverless-dbt logs', () => {
 });
 
 describe('serverless-dbt docs', () => {
+  /** What the container stores last: the run's pointer to the attempt that stored. */
+  const storedAttempt = (runId: string, attempt: number) =>
+    putArtifact(
+      stage,
+      `runs/${runId}`,
+      'last-attempt.json',
+      JSON.stringify({ runId, attempt, folder: `attempt-${attempt}/` }),
+    );
+
   test("gives a presigned link that downloads the run's docs page", async () => {
     const runId = 'cli-nightly-20261124T010000-aaaaaaaa';
     const page = '<!doctype html><title>dbt docs</title><p>nightly</p>';
-    await putArtifact(stage, `runs/${runId}`, 'index.html', page);
+    await putArtifact(stage, `runs/${runId}/attempt-1`, 'index.html', page);
+    await storedAttempt(runId, 1);
     const context = stage.context();
     expect(await docsCommand(['--stage', STAGE, runId], context)).toBe(0);
     expect(context.stdout).toHaveLength(1);
     const link = new URL(context.stdout[0] ?? '');
-    expect(link.pathname).toBe(`/${BUCKET}/dbt/runs/${runId}/index.html`);
+    expect(link.pathname).toBe(`/${BUCKET}/dbt/runs/${runId}/attempt-1/index.html`);
     expect(link.searchParams.get('X-Amz-Expires')).toBe('3600');
     expect(link.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
     const response = await fetch(link);
     expect(response.status).toBe(200);
     expect(await response.text()).toBe(page);
+  });
+
+  test("links the docs of a run's last attempt", async () => {
+    const runId = 'cli-flaky-20261124T030000-cccccccc';
+    await putArtifact(stage, `runs/${runId}/attempt-1`, 'index.html', '<p>first attempt</p>');
+    await putArtifact(stage, `runs/${runId}/attempt-2`, 'index.html', '<p>second attempt</p>');
+    await storedAttempt(runId, 2);
+    const context = stage.context();
+    expect(await docsCommand(['--stage', STAGE, runId], context)).toBe(0);
+    expect(new URL(context.stdout[0] ?? '').pathname).toBe(
+      `/${BUCKET}/dbt/runs/${runId}/attempt-2/index.html`,
+    );
+    expect(await (await fetch(context.stdout[0] ?? '')).text()).toBe('<p>second attempt</p>');
+  });
+
+  test('links the docs of a run stored before attempts had folders of their own', async () => {
+    await putArtifact(stage, 'runs/console-run-1', 'index.html', '<p>older layout</p>');
+    const context = stage.context();
+    expect(await docsCommand(['--stage', STAGE, 'console-run-1'], context)).toBe(0);
+    expect(new URL(context.stdout[0] ?? '').pathname).toBe(
+      `/${BUCKET}/dbt/runs/console-run-1/index.html`,
+    );
   });
 
   test('without a run id, links the latest docs', async () => {

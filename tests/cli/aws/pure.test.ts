@@ -7,8 +7,10 @@ import {
   docsPageOf,
   executionConsoleLink,
   executionNameFor,
+  lastAttemptFileOf,
   objectIn,
   RUN_ID_RE,
+  runArtifactsUriOf,
   runIdFromArgument,
 } from '../../../cli/aws/names.ts';
 import {
@@ -89,9 +91,18 @@ describe('links and places', () => {
     );
   });
 
-  test('docs pages: a run’s own, or the latest', () => {
+  test('docs pages: an attempt’s of a run, a run’s stored before attempt folders, or the latest', () => {
+    expect(docsPageOf('b', 'cli-x-1', 2)).toEqual({
+      bucket: 'b',
+      key: 'dbt/runs/cli-x-1/attempt-2/index.html',
+    });
     expect(docsPageOf('b', 'cli-x-1')).toEqual({ bucket: 'b', key: 'dbt/runs/cli-x-1/index.html' });
     expect(docsPageOf('b', undefined)).toEqual({ bucket: 'b', key: 'dbt/latest/index.html' });
+    expect(runArtifactsUriOf('b', 'cli-x-1', 1)).toBe('s3://b/dbt/runs/cli-x-1/attempt-1/');
+    expect(lastAttemptFileOf('b', 'cli-x-1')).toEqual({
+      bucket: 'b',
+      key: 'dbt/runs/cli-x-1/last-attempt.json',
+    });
     expect(objectIn('s3://b/dbt/runs/r/', 'summary.json')).toEqual({
       bucket: 'b',
       key: 'dbt/runs/r/summary.json',

@@ -83,7 +83,8 @@ function definition(cluster: string, taskDefinition: string): string {
       hint,
       exitCode,
       counts,
-      'artifactsUri.$': '$.run.artifactsUri',
+      // As Evaluate reports it: the judged attempt's folder.
+      'artifactsUri.$': "States.Format('{}attempt-{}/', $.run.artifactsUri, $.attempt)",
     },
   });
   return JSON.stringify({

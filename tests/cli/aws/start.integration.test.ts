@@ -101,7 +101,7 @@ describe('serverless-dbt start', () => {
     const name = executionNameFor('nightly', { job: 'nightly' }, now);
     await putArtifact(
       stage,
-      `runs/${name}`,
+      `runs/${name}/attempt-1`,
       'summary.json',
       JSON.stringify({
         counts: { success: 12, pass: 30, error: 0, fail: 0, warn: 1, skipped: 0 },
@@ -115,7 +115,7 @@ describe('serverless-dbt start', () => {
         ],
       }),
     );
-    await putArtifact(stage, `runs/${name}`, 'index.html', '<html>docs</html>');
+    await putArtifact(stage, `runs/${name}/attempt-1`, 'index.html', '<html>docs</html>');
 
     expect(await startCommand(['--stage', STAGE, '--job', 'nightly', '--wait'], context)).toBe(0);
     const report = context.stdout.slice(4).join('\n');
@@ -123,9 +123,9 @@ describe('serverless-dbt start', () => {
     expect(report).toContain('dbt build succeeded.');
     expect(report).toContain('counts: 12 success, 30 pass, 1 warn');
     expect(report).toContain('warn  test.shop.orders_recent: Got 3 results');
-    expect(report).toContain(`artifacts: s3://${BUCKET}/dbt/runs/${name}/`);
+    expect(report).toContain(`artifacts: s3://${BUCKET}/dbt/runs/${name}/attempt-1/`);
     const docs = report.match(/^docs: +(\S+)$/m)?.[1] ?? '';
-    expect(docs).toContain(`/${BUCKET}/dbt/runs/${name}/index.html?`);
+    expect(docs).toContain(`/${BUCKET}/dbt/runs/${name}/attempt-1/index.html?`);
     expect(await (await fetch(docs)).text()).toBe('<html>docs</html>');
     expect(context.stderr).toEqual([]);
   });
@@ -137,7 +137,7 @@ describe('serverless-dbt start', () => {
     // summary.json but no docs page: the run failed before docs generate.
     await putArtifact(
       stage,
-      `runs/${name}`,
+      `runs/${name}/attempt-1`,
       'summary.json',
       JSON.stringify({
         counts: { success: 10, pass: 29, error: 1, fail: 1, warn: 0, skipped: 1 },

@@ -20,7 +20,9 @@ import {
 jest.setTimeout(90_000);
 
 /** The packaged state machine's name (dev stage): the key of its overlap lock. */
-const LOCK_KEY = 'serverless-dbt-dev-dbt-run';
+// The lock of a run of job `manual` (the default), as Prepare keys it.
+const STATE_MACHINE = 'serverless-dbt-dev-dbt-run';
+const LOCK_KEY = `${STATE_MACHINE}#job#manual`;
 const ALERT_HEADER = '── the alert (set SLACK_WEBHOOK_URL to post it to Slack)';
 
 /** What a user's shell would give the command: no webhook, no DuckDB path of its own. */
@@ -114,6 +116,8 @@ describe('serverless-dbt local on the sample project', () => {
     ]);
     // Without --verbose, none of the Lambdas' own log lines.
     expect(run.stdout).not.toMatch(/^\{"level":/m);
+    // Nor the metrics a deployed Evaluate writes (SucceededRuns): no alarm watches a local run.
+    expect(run.stdout).not.toContain('"_aws"');
     // dbt's own log, as the entrypoint streams it.
     expect(run.stdout).toMatch(/Running with dbt=1\./);
     expect(run.stdout).toContain('Completed successfully');
@@ -123,7 +127,8 @@ describe('serverless-dbt local on the sample project', () => {
     // The report, last.
     const runId = runIdIn(run.stdout);
     expect(run.stdout).toContain(`run ${runId} (job manual): succeeded: SUCCEEDED`);
-    const artifacts = join(state, 'runs', runId);
+    // A local run is one attempt: its folder in the run's.
+    const artifacts = join(state, 'runs', runId, 'attempt-1');
     expect(run.stdout).toContain(`artifacts: ${artifacts}`);
     expect(run.stdout).toContain(`docs:      ${join(artifacts, 'index.html')}`);
 
@@ -265,7 +270,7 @@ describe('serverless-dbt local and the overlap lock', () => {
         table,
         key: LOCK_KEY,
         owner: 'another-run',
-        executionArn: `arn:aws:states:::execution:${LOCK_KEY}:another-run`,
+        executionArn: `arn:aws:states:::execution:${STATE_MACHINE}:another-run`,
         job: 'nightly',
         timeoutSeconds: 86_400,
       },
@@ -288,7 +293,7 @@ describe('serverless-dbt local and the overlap lock', () => {
         table: join(state, 'locks'),
         key: LOCK_KEY,
         owner: 'another-run',
-        executionArn: `arn:aws:states:::execution:${LOCK_KEY}:another-run`,
+        executionArn: `arn:aws:states:::execution:${STATE_MACHINE}:another-run`,
         job: 'nightly',
         timeoutSeconds: 86_400,
       },
@@ -296,7 +301,8 @@ describe('serverless-dbt local and the overlap lock', () => {
     );
     const shell = {
       AWS_REGION: 'eu-west-1',
-      LOCK_KEY: 'a-deployed-lock',
+      // Were it read, the run would take this group's lock and not be refused.
+      JOB_LOCK_GROUPS: 'manual=a-deployed-group',
       ALLOW_OVERLAP: 'true',
       SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
       LOG_GROUP: '/ecs/serverless-dbt-live',

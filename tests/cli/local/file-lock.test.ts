@@ -11,7 +11,8 @@ import {
 import { RunAlreadyInProgress } from '../../../functions/prepare/lock-rules.ts';
 import type { AcquireRequest } from '../../../functions/prepare/lock-store.ts';
 
-const KEY = 'serverless-dbt-dev-dbt-run';
+// A job's lock, as Prepare keys it (lock-rules.ts, lockKeyOf).
+const KEY = 'serverless-dbt-dev-dbt-run#job#nightly';
 const NOW = new Date('2026-11-24T05:00:00Z');
 const clock = () => NOW;
 
@@ -30,7 +31,7 @@ function request(owner: string, timeoutSeconds = 600): AcquireRequest {
     table: folder,
     key: KEY,
     owner,
-    executionArn: `arn:aws:states:::execution:${KEY}:${owner}`,
+    executionArn: `arn:aws:states:::execution:serverless-dbt-dev-dbt-run:${owner}`,
     job: 'nightly',
     timeoutSeconds,
   };

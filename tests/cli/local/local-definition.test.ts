@@ -4,6 +4,7 @@ import {
   type Definition,
   LOCAL_DEFAULT_TASK_TIMEOUT_SECONDS,
   localDefinition,
+  localStateContext,
 } from '../../../cli/local/local-definition.ts';
 
 const slowTask: Definition = {
@@ -151,5 +152,61 @@ describe('localDefinition', () => {
     );
 
     expect(await execution.result).toEqual({ Key: { lockId: { S: 'the-lock' } } });
+  });
+});
+
+describe('localStateContext', () => {
+  // RunDbt's RUN_ATTEMPT_STARTED_AT and RUN_ATTEMPT, as dbt-run.asl.yml writes them.
+  const twoStates: Definition = {
+    StartAt: 'First',
+    States: {
+      First: {
+        Type: 'Pass',
+        Parameters: {
+          'attempt.$': "States.Format('{}', $.attempt)",
+          'enteredAt.$': '$$.State.EnteredTime',
+        },
+        ResultPath: '$.first',
+        Next: 'Pause',
+      },
+      Pause: { Type: 'Wait', Seconds: 1, Next: 'Second' },
+      Second: {
+        Type: 'Pass',
+        Parameters: { 'first.$': '$.first', 'enteredAt.$': '$$.State.EnteredTime' },
+        End: true,
+      },
+    },
+  };
+
+  async function run(context: Record<string, unknown>) {
+    const machine = new StateMachine(localDefinition(twoStates) as never, {
+      validationOptions: { checkPaths: false },
+    });
+    return machine.run({ attempt: 2 } as never, { context: context as never }).result.then(
+      (output) => ({ output: output as Record<string, Record<string, string>>, error: undefined }),
+      (error: Error) => ({ output: undefined, error: String(error.cause ?? error.message) }),
+    );
+  }
+
+  it('gives $$.State.EnteredTime, which the library lacks, the time each state is entered', async () => {
+    const without = await run({});
+    const before = Date.now();
+    const adapted = await run({ State: localStateContext() });
+    const after = Date.now();
+
+    expect(without.error).toMatch(/\$\$\.State\.EnteredTime/);
+    const first = Date.parse(adapted.output?.first?.enteredAt ?? '');
+    const second = Date.parse(adapted.output?.enteredAt as unknown as string);
+    expect(first).toBeGreaterThanOrEqual(before);
+    expect(second).toBeLessThanOrEqual(after);
+    // The Wait between them: each state reads its own entry, not the execution's start.
+    expect(second - first).toBeGreaterThanOrEqual(900);
+    expect(adapted.output?.first?.enteredAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  });
+
+  it('formats the attempt number as a string, as AWS does for States.Format', async () => {
+    const adapted = await run({ State: localStateContext() });
+
+    expect(adapted.output?.first?.attempt).toBe('2');
   });
 });

@@ -49,7 +49,7 @@ test('runs offline with its own profile, its default target and its installed pa
   expect(`${result.status}\n${output.slice(-4000)}`).toMatch(/^0\n[\s\S]*: succeeded: SUCCEEDED/);
 
   const [runId] = readdirSync(join(stateDir, 'runs'));
-  const runDir = join(stateDir, 'runs', String(runId));
+  const runDir = join(stateDir, 'runs', String(runId), 'attempt-1');
   const summary = JSON.parse(readFileSync(join(runDir, 'summary.json'), 'utf8')) as {
     steps: Array<{ name: string; status: string }>;
   };

@@ -104,7 +104,7 @@ async function finishedRun(run: Finished, state: string): Promise<LocalRun> {
     throw new Error(`no report in the output:\n${run.stdout}\n${run.stderr}`);
   }
   const runId = match[1];
-  const artifacts = join(state, 'runs', runId);
+  const artifacts = join(state, 'runs', runId, 'attempt-1');
   return {
     ...run,
     runId,

@@ -23,6 +23,7 @@ import {
   failedToStartTask,
   prepareFailed,
   REASONS,
+  RUN_TASK_FAILURE_CAUSES,
   stoppedTask,
   TASK_ID,
   taskArnOf,
@@ -67,15 +68,16 @@ const PREPARE_FAILURES: Row[] = [
     { verdict: 'INVALID_INPUT', reason: /Prepare gave no details/ },
   ],
   [
-    'RunAlreadyInProgress → SKIPPED_OVERLAP, naming the holder',
+    'RunAlreadyInProgress → SKIPPED_OVERLAP, naming the holder and the lock',
     prepareFailed(
       'RunAlreadyInProgress',
-      'execution run-first (job nightly) holds the overlap lock until 2026-03-02T07:20:00.000Z',
+      "execution run-first (job nightly) holds the overlap lock 'm#group#warehouse' until 2026-03-02T07:20:00.000Z",
     ),
     {
       verdict: 'SKIPPED_OVERLAP',
-      reason: /still in progress, so this one did not start: execution run-first \(job nightly\)/,
-      hint: /less often/,
+      reason:
+        /^Another run holds this job's overlap lock, so this one did not start: execution run-first \(job nightly\) holds the overlap lock 'm#group#warehouse'/,
+      hint: /less often.*lockGroup/,
     },
   ],
   [
@@ -143,6 +145,27 @@ const TASK_ENDINGS: Row[] = [
     'exit 4 → ARTIFACTS_LOST',
     stoppedTask({ exitCode: 4 }),
     { verdict: 'ARTIFACTS_LOST', exitCode: 4, hint: /artifacts bucket/ },
+  ],
+  [
+    'exit 5 → INFRA_RETRYABLE: AWS could not be reached from the task, with the network hint',
+    stoppedTask({ exitCode: 5 }),
+    {
+      verdict: 'INFRA_RETRYABLE',
+      exitCode: 5,
+      reason:
+        /^The dbt container could not reach AWS from the task \(exit 5\): Secrets Manager, Glue or S3/,
+      hint: /^Attempt 2 of 2 follows on on-demand Fargate\. Check that the task's subnets reach Secrets Manager, Glue and S3 .*NAT gateway, VPC endpoints/,
+    },
+  ],
+  [
+    'exit 6 → TIMED_OUT: the container stopped dbt at the run’s own deadline, naming the limit',
+    stoppedTask({ exitCode: 6 }),
+    {
+      verdict: 'TIMED_OUT',
+      exitCode: 6,
+      reason: /^dbt was stopped at its 3600 s limit \(exit 6\)\.$/,
+      hint: /^Raise timeoutSeconds \(now 3600 s\)/,
+    },
   ],
   [
     'exit 137 without an out-of-memory reason → INFRA_FAILED (killed, not a Spot event)',
@@ -563,6 +586,85 @@ const CAUGHT_ERRORS: Row[] = [
   ],
 ];
 
+/**
+ * RunTask answered with `Failures` and no task: Step Functions fails the .sync state with
+ * AmazonECS.Unknown. The causes' source is in tests/functions/evaluate/tasks.ts.
+ */
+const runTaskFailed = (cause: string) =>
+  taskErrorState({ Error: 'AmazonECS.Unknown', Cause: cause });
+const RUN_TASK_FAILURES: Row[] = [
+  [
+    'RunTask failure: no Fargate capacity now → INFRA_RETRYABLE, quoting the reason and the ARN',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.fargateCapacity),
+    {
+      verdict: 'INFRA_RETRYABLE',
+      reason:
+        /^ECS could not place the task for now \(RunTask failure, AmazonECS\.Unknown\): 'Capacity is unavailable at this time\. .*' for arn:aws:ecs:eu-west-1:123456789012:cluster\/serverless-dbt-dev\.$/,
+      hint: /Availability Zones/,
+      exitCode: null,
+      taskId: null,
+    },
+  ],
+  [
+    "RunTask failure: the cluster's memory taken (RESOURCE:MEMORY) → INFRA_RETRYABLE",
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.clusterMemory),
+    {
+      verdict: 'INFRA_RETRYABLE',
+      reason: /'RESOURCE:MEMORY' for arn:aws:ecs:.*container-instance/,
+    },
+  ],
+  [
+    'RunTask failure: a disconnected agent (AGENT) → INFRA_RETRYABLE',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.agentDisconnected),
+    { verdict: 'INFRA_RETRYABLE', reason: /'AGENT'/ },
+  ],
+  [
+    'RunTask failure in camelCase (as the ECS API spells it) → read the same',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.camelCase),
+    { verdict: 'INFRA_RETRYABLE', reason: /'Capacity is unavailable at this time\.' for arn:/ },
+  ],
+  [
+    'RunTask failure as plain text → read as its reason',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.plainText),
+    { verdict: 'INFRA_RETRYABLE', reason: /'Capacity is unavailable at this time/ },
+  ],
+  [
+    'RunTask failure: no such cluster (MISSING) → INFRA_FAILED, no other attempt',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.missingCluster),
+    {
+      verdict: 'INFRA_FAILED',
+      reason:
+        /^ECS refused to place the task \(RunTask failure, AmazonECS\.Unknown\): 'MISSING' for arn:aws:ecs:eu-west-1:123456789012:cluster\/serverless-dbt-dev\.$/,
+      hint: /API failure reasons/,
+    },
+  ],
+  [
+    'RunTask failure: an attribute no capacity offers (ATTRIBUTE) → INFRA_FAILED with its detail',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.missingAttribute),
+    { verdict: 'INFRA_FAILED', reason: /'ATTRIBUTE' \(ecs\.capability\.task-eni\) for arn:/ },
+  ],
+  [
+    "RunTask failure: a CPU above the account's limit → INFRA_FAILED",
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.cpuAboveLimit),
+    { verdict: 'INFRA_FAILED', reason: /'The requested CPU configuration is above your limit'\./ },
+  ],
+  [
+    'RunTask failures of both kinds → INFRA_FAILED: the lasting one decides',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.capacityAndMissing),
+    { verdict: 'INFRA_FAILED', reason: /'Capacity is unavailable.*; 'MISSING'/ },
+  ],
+  [
+    'RunTask failures that cannot be read (none listed) → INFRA_FAILED',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.noFailures),
+    { verdict: 'INFRA_FAILED', reason: /did not say which/ },
+  ],
+  [
+    'RunTask failures cut short → INFRA_FAILED, no JSON words taken for a reason',
+    runTaskFailed(RUN_TASK_FAILURE_CAUSES.cutShort),
+    { verdict: 'INFRA_FAILED', reason: /did not say which/ },
+  ],
+];
+
 const ODD_STATES: Row[] = [
   [
     'a task that is a string → INFRA_FAILED, the task could not be read',
@@ -600,6 +702,7 @@ describe('judge', () => {
     ...asTaskStates(TASK_ENDINGS),
     ...asTaskStates(START_FAILURES),
     ...CAUGHT_ERRORS,
+    ...RUN_TASK_FAILURES,
     ...ODD_STATES,
   ])('%s', (_name, state, expected) => {
     const evaluation = evaluate(state);
@@ -712,10 +815,142 @@ describe('another attempt', () => {
   });
 
   it('is never made for a failure that is not retryable', () => {
-    for (const exitCode of [1, 2, 3, 4, 137]) {
+    for (const exitCode of [1, 2, 3, 4, 6, 137]) {
       expect(evaluate(taskState(stoppedTask({ exitCode }))).retry).toBe(false);
     }
     expect(evaluate(taskErrorState({ Error: 'States.Timeout' })).retry).toBe(false);
+  });
+
+  it('is made on on-demand Fargate after RunTask found no capacity, and not after MISSING', () => {
+    const capacity = evaluate(
+      taskErrorState({
+        Error: 'AmazonECS.Unknown',
+        Cause: RUN_TASK_FAILURE_CAUSES.fargateCapacity,
+      }),
+    );
+    expect(capacity).toMatchObject({ verdict: 'INFRA_RETRYABLE', retry: true, nextAttempt: 2 });
+    expect(capacity.hint).toMatch(/^Attempt 2 of 2 follows on on-demand Fargate\. RunDbt already/);
+    const missing = evaluate(
+      taskErrorState({ Error: 'AmazonECS.Unknown', Cause: RUN_TASK_FAILURE_CAUSES.missingCluster }),
+    );
+    expect(missing).toMatchObject({ verdict: 'INFRA_FAILED', retry: false });
+  });
+
+  describe('after AWS could not be reached from the task (exit 5)', () => {
+    const unreachable = stoppedTask({ exitCode: 5 });
+
+    it('is made once, as for any retryable failure', () => {
+      expect(evaluate(taskState(unreachable, { attempt: 1 }))).toMatchObject({
+        verdict: 'INFRA_RETRYABLE',
+        retryable: true,
+        retry: true,
+        nextAttempt: 2,
+      });
+    });
+
+    it('is not made again: exit 5 on the last attempt too is INFRA_FAILED, the task’s network', () => {
+      const evaluation = evaluate(taskState(unreachable, { attempt: 2 }));
+      expect(evaluation).toMatchObject({
+        verdict: 'INFRA_FAILED',
+        retryable: false,
+        retry: false,
+        attempt: 2,
+        exitCode: 5,
+      });
+      expect(evaluation.reason).toMatch(
+        /^The dbt container could not reach AWS from the task on the last attempt too \(exit 5\)/,
+      );
+      expect(evaluation.hint).toMatch(/^Check that the task's subnets reach Secrets Manager/);
+      expect(evaluation.output).toMatchObject({ verdict: 'INFRA_FAILED', hint: evaluation.hint });
+    });
+
+    it('leaves other retryable failures on the last attempt as they are', () => {
+      const spotAgain = evaluate(taskState(spot, { attempt: 2 }));
+      expect(spotAgain.verdict).toBe('INFRA_RETRYABLE');
+    });
+
+    it('quotes the runner’s error from summary.json, naming the service and the error class', () => {
+      const error =
+        'Secrets Manager could not be reached to read secret arn:aws:secretsmanager:eu-west-1:1:secret:w (ConnectTimeoutError at https://secretsmanager.eu-west-1.amazonaws.com/)';
+      const summary = {
+        counts: { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 },
+        nodes: [],
+        nodesOmitted: 0,
+        freshness: { status: 'skipped', sources: [] },
+        error,
+      };
+      const judged = (attempt: number) => {
+        const state = taskState(unreachable, { attempt });
+        return buildEvaluation(evaluateEvent(state), SETTINGS, judge(state, SETTINGS), summary);
+      };
+      expect(judged(1).reason).toBe(
+        `The dbt container could not reach AWS from the task (exit 5): ${error}.`,
+      );
+      expect(judged(2).reason).toBe(
+        `The dbt container could not reach AWS from the task on the last attempt too (exit 5): ${error}.`,
+      );
+    });
+  });
+
+  describe('after the container stopped dbt at the run’s deadline (exit 6)', () => {
+    const stopped = stoppedTask({ exitCode: 6 });
+    const summaryWith = (runningNodes?: string[]) => ({
+      counts: { success: 3, pass: 4, error: 0, fail: 0, warn: 0, skipped: 0 },
+      nodes: [],
+      nodesOmitted: 0,
+      freshness: { status: 'skipped', sources: [] },
+      error:
+        "stopped at the run's deadline: its 5400 s limit less 90 s to stop dbt and store the artifacts",
+      ...(runningNodes === undefined ? {} : { runningNodes }),
+    });
+    const judged = (runningNodes?: string[], attempt = 1) => {
+      const state = {
+        ...taskState(stopped, { attempt }),
+        run: preparedRun({ timeoutSeconds: 5400 }),
+      };
+      return buildEvaluation(
+        evaluateEvent(state),
+        SETTINGS,
+        judge(state, SETTINGS),
+        summaryWith(runningNodes),
+      );
+    };
+
+    it('names the models that were running, by name, with the run’s limit', () => {
+      const evaluation = judged(['model.shop.orders', 'model.shop.customers']);
+      expect(evaluation).toMatchObject({
+        verdict: 'TIMED_OUT',
+        retryable: false,
+        retry: false,
+        exitCode: 6,
+        reason:
+          'dbt was stopped at its 5400 s limit while orders, customers were running (exit 6).',
+        hint: expect.stringMatching(/^Raise timeoutSeconds \(now 5400 s\)/),
+      });
+      expect(evaluation.output.reason).toBe(evaluation.reason);
+      expect(judged(['model.shop.orders']).reason).toBe(
+        'dbt was stopped at its 5400 s limit while orders was running (exit 6).',
+      );
+    });
+
+    it('counts the running nodes past the first five', () => {
+      const many = Array.from({ length: 7 }, (_, index) => `model.shop.m${index + 1}`);
+      expect(judged(many).reason).toBe(
+        'dbt was stopped at its 5400 s limit while m1, m2, m3, m4, m5 and 2 more were running (exit 6).',
+      );
+    });
+
+    it('says when nothing was running, and stays TIMED_OUT on the last attempt', () => {
+      expect(judged([], 2)).toMatchObject({
+        verdict: 'TIMED_OUT',
+        retry: false,
+        reason: 'dbt was stopped at its 5400 s limit, between dbt steps (exit 6).',
+      });
+    });
+
+    it('keeps the summary’s running nodes in the evaluation for the alert', () => {
+      expect(judged(['model.shop.orders']).summary?.runningNodes).toEqual(['model.shop.orders']);
+    });
   });
 
   it('is not made without a prepared run, which RetryOnDemand starts from', () => {
@@ -741,8 +976,15 @@ describe('the run outcome', () => {
       hint: evaluation.hint,
       exitCode: 1,
       counts: null,
-      artifactsUri: `s3://serverless-dbt-dev-artifacts/dbt/runs/${RUN_ID}/`,
+      artifactsUri: `s3://serverless-dbt-dev-artifacts/dbt/runs/${RUN_ID}/attempt-1/`,
     });
+  });
+
+  it("points the outcome's artifacts at the judged attempt's own folder", () => {
+    const second = evaluate(taskState(stoppedTask({ exitCode: 0 }), { attempt: 2 }));
+    expect(second.output.artifactsUri).toBe(
+      `s3://serverless-dbt-dev-artifacts/dbt/runs/${RUN_ID}/attempt-2/`,
+    );
   });
 
   it.each<[string, unknown, string]>([
@@ -859,6 +1101,20 @@ describe('runnerHint: the hint for exit 2 and 3, by cause and by where the run r
       /^Export DBT_ENV_SECRET_PASSWORD/,
     );
     expect(runnerHint(config, MISSING, 's3://b/dbt/runs/x/')).toMatch(/^Add the key password/);
+  });
+
+  it('gives exit 5 the network hint of its place: the task’s subnets, or this machine', () => {
+    for (const verdict of ['INFRA_RETRYABLE', 'INFRA_FAILED'] as const) {
+      const unreachable = { verdict, exitCode: 5, hint: 'generic' };
+      expect(runnerHint(unreachable, null, 's3://b/dbt/runs/x/')).toMatch(
+        /^Check that the task's subnets reach Secrets Manager, Glue and S3/,
+      );
+      expect(runnerHint(unreachable, null, 'file:///tmp/runs/x/')).toMatch(
+        /^Check this machine's network, proxy and VPN, and AWS_REGION and AWS_ENDPOINT_URL/,
+      );
+    }
+    const spot = { verdict: 'INFRA_RETRYABLE', exitCode: 143, hint: 'turn Spot off' } as const;
+    expect(runnerHint(spot, null, 'file:///tmp/runs/x/')).toBe('turn Spot off');
   });
 
   it('gives exit 3 without a summary the hint for its place, and leaves other verdicts alone', () => {

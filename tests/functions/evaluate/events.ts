@@ -1,9 +1,10 @@
 // Evaluate's events as the state machine sends them (Parameters of the Evaluate state): the
-// state after Prepare and RunDbt, the execution's name and its raw input.
+// state after Prepare and RunDbt and the execution's name; with the raw input the handler reads
+// when Prepare built no run.
 import type { EvaluateSettings } from '../../../functions/evaluate/classify.ts';
+import type { EvaluationInput } from '../../../functions/evaluate/evaluate.ts';
 import type {
   CaughtError,
-  EvaluateEvent,
   PreparedRun,
   RunState,
   TaskResult,
@@ -41,17 +42,7 @@ export function preparedRun(overrides: Partial<PreparedRun> = {}): PreparedRun {
     artifactsUri: `s3://serverless-dbt-dev-artifacts/dbt/runs/${runId}/`,
     notifyOnStart: false,
     lock: { table: 'serverless-dbt-dev-locks', key: 'serverless-dbt-dev-dbt-run' },
-    overrides: {
-      ContainerOverrides: [
-        {
-          Name: 'dbt',
-          Environment: [
-            { Name: 'RUN_SPEC', Value: JSON.stringify(spec) },
-            { Name: 'RUN_ID', Value: runId },
-          ],
-        },
-      ],
-    },
+    runSpec: JSON.stringify(spec),
     ...overrides,
   };
 }
@@ -85,6 +76,6 @@ export function evaluateEvent(
   state: RunState,
   executionInput: unknown = { job: 'nightly' },
   executionName = RUN_ID,
-): EvaluateEvent {
+): EvaluationInput {
   return { state, executionName, executionInput };
 }

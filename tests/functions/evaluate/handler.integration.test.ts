@@ -11,8 +11,11 @@ import type { Context } from 'aws-lambda';
 import { createEvaluate } from '../../../functions/evaluate/evaluate-handler.ts';
 import { readEvaluateConfig } from '../../../functions/evaluate/settings.ts';
 import type { EvaluateEvent, Evaluation } from '../../../functions/shared/contracts.ts';
+import { knownExecutionInput } from '../../../functions/shared/execution-input.ts';
+import { noMetrics } from '../../../functions/shared/metrics.ts';
 import { logged } from '../../support/logged.ts';
 import { type Moto, startMoto } from '../../support/moto.ts';
+import { type MotoExecutions, motoExecutions } from '../../support/moto-executions.ts';
 import { evaluateEvent, preparedRun, taskErrorState, taskState } from './events.ts';
 import { summaryFile } from './summaries.ts';
 import {
@@ -27,7 +30,13 @@ import {
 } from './tasks.ts';
 
 const BUCKET = 'serverless-dbt-dev-artifacts';
-const STAGE_ENVIRONMENT = { TASK_MEMORY_MIB: '4096' };
+const STATE_MACHINE = 'serverless-dbt-dev-dbt-run';
+const STAGE_ENVIRONMENT = {
+  TASK_MEMORY_MIB: '4096',
+  ALARM_ON:
+    'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
+  STATE_MACHINE_NAME: STATE_MACHINE,
+};
 const LAMBDA_CONTEXT = {
   functionName: 'serverless-dbt-dev-evaluate',
   awsRequestId: 'c0ffee00-0000-4000-8000-000000000002',
@@ -36,6 +45,7 @@ const LAMBDA_CONTEXT = {
 let moto: Moto;
 let s3: S3Client;
 let directory: string;
+let executions: MotoExecutions;
 // Imported once the environment is set, as the handler reads it when its module loads.
 type HandlerModule = typeof import('../../../functions/evaluate/handler.ts');
 let handler: HandlerModule['handler'];
@@ -51,6 +61,7 @@ beforeAll(async () => {
     }),
   );
   directory = await mkdtemp(join(tmpdir(), 'evaluate-'));
+  executions = await motoExecutions(moto, STATE_MACHINE);
   // As Lambda starts it: settings and the SDK's endpoint and credentials from the environment.
   Object.assign(process.env, moto.env, STAGE_ENVIRONMENT);
   const module = await import('../../../functions/evaluate/handler.ts');
@@ -60,6 +71,7 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnvironment;
   s3?.destroy();
+  executions?.destroy();
   await moto?.stop();
   if (directory) await rm(directory, { recursive: true, force: true });
 });
@@ -69,9 +81,14 @@ function runNamed(runId: string, artifactsUri = `s3://${BUCKET}/dbt/runs/${runId
   return preparedRun({ runId, artifactsUri, startedBy: runId.slice(0, 36) });
 }
 
-async function putSummary(runId: string, body: string): Promise<void> {
+/** summary.json as the container stores it: in the attempt's own folder. */
+async function putSummary(runId: string, body: string, attempt = 1): Promise<void> {
   await s3.send(
-    new PutObjectCommand({ Bucket: BUCKET, Key: `dbt/runs/${runId}/summary.json`, Body: body }),
+    new PutObjectCommand({
+      Bucket: BUCKET,
+      Key: `dbt/runs/${runId}/attempt-${attempt}/summary.json`,
+      Body: body,
+    }),
   );
 }
 
@@ -85,7 +102,7 @@ async function evaluated(run: () => Promise<Evaluation>) {
 const invoke = (event: EvaluateEvent) => evaluated(() => handler(event, LAMBDA_CONTEXT));
 
 describe('the Evaluate handler', () => {
-  it('reads summary.json from S3 after dbt reported failures, and logs one line', async () => {
+  it('reads summary.json from S3 after dbt reported failures, and logs one line and its metric', async () => {
     const run = runNamed('run-with-summary');
     await putSummary(run.runId, JSON.stringify(summaryFile({ runId: run.runId })));
     const { evaluation, lines } = await invoke(
@@ -117,9 +134,23 @@ describe('the Evaluate handler', () => {
       hint: evaluation.hint,
       exitCode: 1,
       counts: { success: 12, pass: 30, error: 1, fail: 2, warn: 0, skipped: 1 },
-      artifactsUri: run.artifactsUri,
+      artifactsUri: `${run.artifactsUri}attempt-1/`,
     });
-    expect(lines).toHaveLength(1);
+    expect(lines).toHaveLength(2);
+    // DBT_FAILED pages: an AlarmingRuns data point in CloudWatch's embedded metric format.
+    expect(lines[1]).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'serverless-dbt',
+            Dimensions: [['StateMachine']],
+            Metrics: [{ Name: 'AlarmingRuns', Unit: 'Count' }],
+          },
+        ],
+      },
+      StateMachine: STATE_MACHINE,
+      AlarmingRuns: 1,
+    });
     expect(lines[0]).toMatchObject({
       level: 'INFO',
       message: 'evaluated',
@@ -176,11 +207,13 @@ describe('the Evaluate handler', () => {
     );
     expect(evaluation).toMatchObject({ verdict: 'DBT_FAILED', summary: null });
     expect(evaluation.reason).toMatch(/^dbt reported failures \(exit 1\): a model error/);
-    expect(lines).toHaveLength(2);
+    // The warning, the evaluation, and the AlarmingRuns metric of a DBT_FAILED run.
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatchObject({ AlarmingRuns: 1 });
     expect(lines[0]).toMatchObject({
       level: 'WARN',
       message: 'summary.json ignored',
-      uri: `${run.artifactsUri}summary.json`,
+      uri: `${run.artifactsUri}attempt-1/summary.json`,
       problem: expect.stringMatching(/^not JSON/),
       executionName: run.runId,
       function_request_id: LAMBDA_CONTEXT.awsRequestId,
@@ -198,13 +231,38 @@ describe('the Evaluate handler', () => {
     expect(lines[0]).toMatchObject({ level: 'WARN', problem: expect.stringMatching(/^counts/) });
   });
 
-  it('leaves out, with a warning, an earlier attempt’s summary', async () => {
-    const run = runNamed('run-second-attempt');
-    await putSummary(run.runId, JSON.stringify(summaryFile({ runId: run.runId, exitCode: 1 })));
-    const { evaluation, lines } = await invoke(
+  it('reads the summary of the attempt it judges, from that attempt’s folder', async () => {
+    const run = runNamed('run-two-attempts');
+    await putSummary(run.runId, JSON.stringify(summaryFile({ runId: run.runId, exitCode: 1 })), 1);
+    await putSummary(
+      run.runId,
+      JSON.stringify(summaryFile({ runId: run.runId, exitCode: 0, nodes: [], error: null })),
+      2,
+    );
+    const { evaluation } = await invoke(
+      evaluateEvent(taskState(stoppedTask({ exitCode: 0 }), { run, attempt: 2 }), {}, run.runId),
+    );
+    expect(evaluation).toMatchObject({ verdict: 'SUCCEEDED', attempt: 2 });
+    expect(evaluation.summary).toMatchObject({ nodes: [], error: null });
+    expect(evaluation.output.artifactsUri).toBe(`${run.artifactsUri}attempt-2/`);
+  });
+
+  it('leaves the summary out when only an earlier attempt stored one', async () => {
+    const run = runNamed('run-second-attempt-lost');
+    await putSummary(run.runId, JSON.stringify(summaryFile({ runId: run.runId, exitCode: 1 })), 1);
+    const { evaluation } = await invoke(
       evaluateEvent(taskState(stoppedTask({ exitCode: 4 }), { run, attempt: 2 }), {}, run.runId),
     );
     expect(evaluation).toMatchObject({ verdict: 'ARTIFACTS_LOST', summary: null, attempt: 2 });
+  });
+
+  it('leaves out, with a warning, a summary whose exit code is not the container’s', async () => {
+    const run = runNamed('run-other-exit');
+    await putSummary(run.runId, JSON.stringify(summaryFile({ runId: run.runId, exitCode: 1 })));
+    const { evaluation, lines } = await invoke(
+      evaluateEvent(taskState(stoppedTask({ exitCode: 4 }), { run }), {}, run.runId),
+    );
+    expect(evaluation).toMatchObject({ verdict: 'ARTIFACTS_LOST', summary: null });
     expect(lines[0]).toMatchObject({ level: 'WARN', problem: expect.stringMatching(/exit 1/) });
   });
 
@@ -223,7 +281,13 @@ describe('the Evaluate handler', () => {
 
   it('reads no summary when the task never ran, and asks for another attempt on a retryable failure', async () => {
     const read = jest.fn(async () => undefined);
-    const evaluate = createEvaluate({ config: readEvaluateConfig(STAGE_ENVIRONMENT), s3, read });
+    const evaluate = createEvaluate({
+      config: readEvaluateConfig(STAGE_ENVIRONMENT),
+      s3,
+      read,
+      metrics: noMetrics,
+      executionInput: knownExecutionInput({}),
+    });
     const run = runNamed('run-not-started');
     const { evaluation: started } = await evaluated(() =>
       evaluate(
@@ -259,6 +323,8 @@ describe('the Evaluate handler', () => {
     const evaluate = createEvaluate({
       config: readEvaluateConfig(STAGE_ENVIRONMENT),
       s3: untouched,
+      metrics: noMetrics,
+      executionInput: knownExecutionInput({ job: 'hourly' }),
     });
     const { evaluation } = await evaluated(() =>
       evaluate(
@@ -268,7 +334,7 @@ describe('the Evaluate handler', () => {
             'execution run-first (job hourly) holds the overlap lock',
           ),
           executionName: 'cli-overlap-2',
-          executionInput: { job: 'hourly' },
+          executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE}:cli-overlap-2`,
         },
         LAMBDA_CONTEXT,
       ),
@@ -281,6 +347,64 @@ describe('the Evaluate handler', () => {
     });
     expect(send).not.toHaveBeenCalled();
     untouched.destroy();
+  });
+
+  it("reports a run Prepare refused under the job its execution's input names, read from Step Functions", async () => {
+    const executionArn = await executions.start(
+      { job: 'hourly', vars: { pad: 'x'.repeat(8000) } },
+      'cli-refused-big',
+    );
+    const { evaluation } = await invoke({
+      state: prepareFailed(
+        'InvalidRunInput',
+        'input: must be at most 4096 bytes as compact JSON (got 8031)',
+      ),
+      executionName: 'cli-refused-big',
+      executionArn,
+    });
+    expect(evaluation.output).toMatchObject({
+      runId: 'cli-refused-big',
+      job: 'hourly',
+      verdict: 'INVALID_INPUT',
+    });
+  });
+
+  it('reports job unknown, and still a verdict, when the input cannot be read', async () => {
+    const { evaluation, lines } = await invoke({
+      state: prepareFailed('InvalidRunInput', 'input: must be a JSON object'),
+      executionName: 'never-started',
+      executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE}:never-started`,
+    });
+    expect(evaluation.output).toMatchObject({ job: 'unknown', verdict: 'INVALID_INPUT' });
+    expect(lines[0]).toMatchObject({
+      level: 'WARN',
+      message: 'the execution input could not be read; the run is reported as job unknown',
+      error: expect.stringMatching(/ExecutionDoesNotExist/),
+    });
+  });
+
+  it('does not read the input when Prepare built the run', async () => {
+    const read = jest.fn(async () => ({ job: 'not-this-one' }));
+    const evaluate = createEvaluate({
+      config: readEvaluateConfig(STAGE_ENVIRONMENT),
+      s3,
+      read: async () => undefined,
+      metrics: noMetrics,
+      executionInput: { read },
+    });
+    const run = runNamed('run-prepared');
+    const { evaluation } = await evaluated(() =>
+      evaluate(
+        {
+          state: taskErrorState({ Error: 'States.Timeout' }, { run }),
+          executionName: run.runId,
+          executionArn: `arn:aws:states:eu-west-1:123456789012:execution:${STATE_MACHINE}:${run.runId}`,
+        },
+        LAMBDA_CONTEXT,
+      ),
+    );
+    expect(evaluation.output.job).toBe('nightly');
+    expect(read).not.toHaveBeenCalled();
   });
 
   it('does not throw on an event that is not one', async () => {
@@ -296,18 +420,25 @@ describe('the Evaluate handler', () => {
 });
 
 describe('the Evaluate handler on a host (file:// artifacts)', () => {
-  const local = () => createEvaluate({ config: readEvaluateConfig(STAGE_ENVIRONMENT), s3 });
+  const local = () =>
+    createEvaluate({
+      config: readEvaluateConfig(STAGE_ENVIRONMENT),
+      s3,
+      metrics: noMetrics,
+      executionInput: knownExecutionInput({}),
+    });
 
+  /** The run's folder as Prepare names it, with the folder of its first attempt made. */
   async function runFolder(runId: string): Promise<string> {
     const folder = join(directory, 'runs', runId);
-    await mkdir(folder, { recursive: true });
+    await mkdir(join(folder, 'attempt-1'), { recursive: true });
     return `${pathToFileURL(folder).href}/`;
   }
 
-  it('reads summary.json from the run’s folder', async () => {
+  it('reads summary.json from the attempt’s folder in the run’s', async () => {
     const artifactsUri = await runFolder('local-1');
     await writeFile(
-      join(directory, 'runs', 'local-1', 'summary.json'),
+      join(directory, 'runs', 'local-1', 'attempt-1', 'summary.json'),
       JSON.stringify(summaryFile({ runId: 'local-1', exitCode: 0, nodes: [], error: null })),
     );
     const run = runNamed('local-1', artifactsUri);
@@ -319,7 +450,7 @@ describe('the Evaluate handler on a host (file:// artifacts)', () => {
     );
     expect(evaluation.verdict).toBe('SUCCEEDED');
     expect(evaluation.output.counts?.success).toBe(12);
-    expect(evaluation.output.artifactsUri).toBe(artifactsUri);
+    expect(evaluation.output.artifactsUri).toBe(`${artifactsUri}attempt-1/`);
   });
 
   it('leaves the summary out, silently, when the folder has none', async () => {
@@ -336,7 +467,7 @@ describe('the Evaluate handler on a host (file:// artifacts)', () => {
 
   it('leaves out, with a warning, a summary.json that is not JSON', async () => {
     const artifactsUri = await runFolder('local-3');
-    await writeFile(join(directory, 'runs', 'local-3', 'summary.json'), 'not json at all');
+    await writeFile(join(directory, 'runs', 'local-3', 'attempt-1', 'summary.json'), 'not json');
     const run = runNamed('local-3', artifactsUri);
     const { evaluation, lines } = await evaluated(() =>
       local()(

@@ -1,7 +1,11 @@
 import { readEvaluateConfig, settingsOf } from '../../../functions/evaluate/settings.ts';
 import { ConfigurationError } from '../../../functions/shared/config.ts';
 
-const DEV_ENVIRONMENT = { TASK_MEMORY_MIB: '4096' };
+const DEV_ENVIRONMENT = {
+  TASK_MEMORY_MIB: '4096',
+  ALARM_ON: 'DBT_FAILED,INFRA_FAILED',
+  STATE_MACHINE_NAME: 'serverless-dbt-dev-dbt-run',
+};
 
 function configurationError(environment: Record<string, string | undefined>): ConfigurationError {
   try {
@@ -24,6 +28,7 @@ describe('readEvaluateConfig', () => {
 
   it('reads every setting', () => {
     const config = readEvaluateConfig({
+      ...DEV_ENVIRONMENT,
       DBT_CONTAINER_NAME: 'runner',
       TASK_MEMORY_MIB: '16384',
     });
@@ -34,14 +39,44 @@ describe('readEvaluateConfig', () => {
     });
   });
 
+  it('reads the verdicts that page and the state machine the metrics are counted under', () => {
+    const config = readEvaluateConfig(DEV_ENVIRONMENT);
+    expect(config.ALARM_ON).toStrictEqual(['DBT_FAILED', 'INFRA_FAILED']);
+    expect(config.STATE_MACHINE_NAME).toBe('serverless-dbt-dev-dbt-run');
+  });
+
+  it('refuses an ALARM_ON word that is no verdict, naming the setting', () => {
+    expect(
+      configurationError({ ...DEV_ENVIRONMENT, ALARM_ON: 'DBT_FAILED,PAGE_ME' }).message,
+    ).toMatch(/^ALARM_ON: .*DBT_FAILED/);
+  });
+
+  it('takes an empty ALARM_ON as "no verdict pages"', () => {
+    expect(readEvaluateConfig({ ...DEV_ENVIRONMENT, ALARM_ON: '' }).ALARM_ON).toStrictEqual([]);
+  });
+
   it.each<[string, Record<string, string | undefined>, string]>([
-    ['TASK_MEMORY_MIB missing', {}, 'TASK_MEMORY_MIB: not set'],
+    [
+      'TASK_MEMORY_MIB missing',
+      { ...DEV_ENVIRONMENT, TASK_MEMORY_MIB: undefined },
+      'TASK_MEMORY_MIB: not set',
+    ],
+    ['ALARM_ON missing', { ...DEV_ENVIRONMENT, ALARM_ON: undefined }, 'ALARM_ON: not set'],
+    [
+      'STATE_MACHINE_NAME missing',
+      { ...DEV_ENVIRONMENT, STATE_MACHINE_NAME: undefined },
+      'STATE_MACHINE_NAME: not set',
+    ],
     [
       'TASK_MEMORY_MIB not a number',
-      { TASK_MEMORY_MIB: '4 GiB' },
+      { ...DEV_ENVIRONMENT, TASK_MEMORY_MIB: '4 GiB' },
       'TASK_MEMORY_MIB: must be a whole number of MiB',
     ],
-    ['TASK_MEMORY_MIB zero', { TASK_MEMORY_MIB: '0' }, 'TASK_MEMORY_MIB: must be at least 1'],
+    [
+      'TASK_MEMORY_MIB zero',
+      { ...DEV_ENVIRONMENT, TASK_MEMORY_MIB: '0' },
+      'TASK_MEMORY_MIB: must be at least 1',
+    ],
     [
       'DBT_CONTAINER_NAME empty',
       { ...DEV_ENVIRONMENT, DBT_CONTAINER_NAME: '' },

@@ -55,6 +55,22 @@ describe('parseSummary', () => {
     });
   });
 
+  it('keeps the nodes a stopped run was running, and leaves the field out for any other run', () => {
+    const stopped = parsed(
+      summaryFile({ exitCode: 6, runningNodes: ['model.shop.orders', 'model.shop.customers'] }),
+      { exitCode: 6 },
+    );
+    expect(stopped.runningNodes).toEqual(['model.shop.orders', 'model.shop.customers']);
+    expect(Object.keys(parsed(summaryFile()))).not.toContain('runningNodes');
+  });
+
+  it('keeps at most 50 running nodes and refuses running nodes that are not ids', () => {
+    const many = Array.from({ length: 80 }, (_, i) => `model.shop.m${i}`);
+    expect(parsed(summaryFile({ runningNodes: many })).runningNodes).toHaveLength(MAX_NODES);
+    const result = parseSummary(JSON.stringify(summaryFile({ runningNodes: [42] })), EXPECTED);
+    expect(result.problem).toMatch(/^runningNodes\.0: /);
+  });
+
   it('keeps 50 of 2,000 failing nodes, worst first, counts the rest and cuts messages to 500', () => {
     const nodes = [
       ...Array.from({ length: 700 }, (_, i) => summaryNode('skipped', i)),

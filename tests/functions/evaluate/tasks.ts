@@ -193,6 +193,58 @@ export const ECS_API_CAUSES = {
     'Service Unavailable. Please try again later. (Service: AmazonECS; Status Code: 503; Error Code: ServerException; Request ID: 0c5b2e5d-7a6f-4b8c-8d3e-5f6a7b8c9d0e; Proxy: null)',
 } as const;
 
+/**
+ * Causes of `AmazonECS.Unknown`, the error Step Functions fails `ecs:runTask.sync` with when
+ * RunTask answers with `Failures` and no task (AWS Step Functions Developer Guide, "Amazon
+ * ECS/Fargate"). AWS documents the name but not the Cause, so these are not recorded from AWS:
+ * the RunTask response as Step Functions writes service output (PascalCase), with the reasons
+ * ECS documents (ECS Developer Guide, "API failure reasons"; the Fargate capacity text from the
+ * AWS Knowledge Center article "ecs-fargate-runtask-capacity"), plus the plain-text and camelCase
+ * forms Evaluate also reads.
+ */
+const runTaskResponse = (...failures: Array<{ Reason: string; Detail?: string; Arn?: string }>) =>
+  JSON.stringify({ Failures: failures, Tasks: [] });
+export const RUN_TASK_FAILURE_CAUSES = {
+  fargateCapacity: runTaskResponse({
+    Arn: CLUSTER_ARN,
+    Reason:
+      'Capacity is unavailable at this time. Please try again later or in a different availability zone',
+  }),
+  clusterMemory: runTaskResponse({
+    Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:container-instance/serverless-dbt-dev/1f2e3d4c`,
+    Reason: 'RESOURCE:MEMORY',
+  }),
+  agentDisconnected: runTaskResponse({
+    Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:container-instance/serverless-dbt-dev/1f2e3d4c`,
+    Reason: 'AGENT',
+  }),
+  missingCluster: runTaskResponse({ Arn: CLUSTER_ARN, Reason: 'MISSING' }),
+  missingAttribute: runTaskResponse({
+    Arn: `arn:aws:ecs:eu-west-1:${ACCOUNT}:container-instance/serverless-dbt-dev/1f2e3d4c`,
+    Reason: 'ATTRIBUTE',
+    Detail: 'ecs.capability.task-eni',
+  }),
+  cpuAboveLimit: runTaskResponse({
+    Reason: 'The requested CPU configuration is above your limit',
+  }),
+  capacityAndMissing: runTaskResponse(
+    {
+      Arn: CLUSTER_ARN,
+      Reason:
+        'Capacity is unavailable at this time. Please try again later or in a different availability zone',
+    },
+    { Arn: CLUSTER_ARN, Reason: 'MISSING' },
+  ),
+  camelCase: JSON.stringify({
+    failures: [{ arn: CLUSTER_ARN, reason: 'Capacity is unavailable at this time.' }],
+    tasks: [],
+  }),
+  plainText:
+    'Capacity is unavailable at this time. Please try again later or in a different availability zone',
+  noFailures: JSON.stringify({ Failures: [], Tasks: [] }),
+  cutShort: '{"Failures":[{"Arn":"arn:aws:ecs:eu-west-1:1234',
+} as const;
+
 /** A Lambda error's Cause, as a Catch sees it: `{"errorType","errorMessage","trace"}` as JSON. */
 export function lambdaCause(errorType: string, message: string): string {
   return JSON.stringify({

@@ -19,6 +19,8 @@ export const STARTED_AT = '2026-03-02T05:00:00.000Z';
 export const NOW = new Date('2026-03-02T05:11:07.000Z');
 export const TASK_ID = '4f1c2d3e4b5a69788796a5b4c3d2e1f0';
 export const ARTIFACTS_URI = `s3://serverless-dbt-dev-artifacts/dbt/runs/${EXECUTION_NAME}/`;
+/** The folder of the attempt Evaluate judged, as its outcome names it. */
+export const ATTEMPT_ARTIFACTS_URI = `${ARTIFACTS_URI}attempt-1/`;
 
 export const RUN: PreparedRun = {
   runId: EXECUTION_NAME,
@@ -39,9 +41,8 @@ export const RUN: PreparedRun = {
   artifactsUri: ARTIFACTS_URI,
   notifyOnStart: true,
   lock: { table: 'serverless-dbt-dev-locks', key: 'serverless-dbt-dev-dbt-run' },
-  overrides: {
-    ContainerOverrides: [{ Name: 'dbt', Environment: [{ Name: 'RUN_ID', Value: EXECUTION_NAME }] }],
-  },
+  runSpec:
+    '{"job":"nightly","command":"build","select":"tag:daily","fullRefresh":false,"freshness":"warn","docs":true}',
 };
 
 export const COUNTS: StatusCounts = {
@@ -62,7 +63,7 @@ export function outcome(verdict: Verdict, fields: Partial<RunOutcome> = {}): Run
     hint: null,
     exitCode: 0,
     counts: null,
-    artifactsUri: ARTIFACTS_URI,
+    artifactsUri: ATTEMPT_ARTIFACTS_URI,
     ...fields,
   };
 }

@@ -1,18 +1,22 @@
 // Notify end to end: the deployed handler (handler.ts wiring createNotify), configured by its
 // environment as serverless.yml configures it, reading the webhook URL from Secrets Manager in a moto server and posting to
-// a Slack stand-in on 127.0.0.1. Nothing is mocked but the addresses.
+// a Slack stand-in on 127.0.0.1; an alert Slack refuses goes to the alarm topic in moto, read
+// by an SQS queue subscribed to it. Nothing is mocked but the addresses.
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { jest } from '@jest/globals';
 import { clearCache } from '@middy/util';
 import type { Context } from 'aws-lambda';
 import { createNotify } from '../../../functions/notify/notify-handler.ts';
 import { readNotifyConfig } from '../../../functions/notify/settings.ts';
 import type { NotifyEvent } from '../../../functions/shared/contracts.ts';
+import type { CountMetric } from '../../../functions/shared/metrics.ts';
+import { type AlarmTopic, startAlarmTopic } from '../../support/alarm-topic.ts';
 import { logged } from '../../support/logged.ts';
 import { type Moto, startMoto } from '../../support/moto.ts';
 import { SLACK, type SlackServer, startSlackServer } from '../../support/slack-server.ts';
@@ -28,6 +32,9 @@ let moto: Moto;
 let slack: SlackServer;
 let secrets: SecretsManagerClient;
 let secretArn: string;
+let alarmTopic: AlarmTopic;
+let sns: SNSClient;
+const STATE_MACHINE = 'serverless-dbt-dev-dbt-run';
 // Imported once the environment is set, as the handler reads it when its module loads.
 type HandlerModule = typeof import('../../../functions/notify/handler.ts');
 let handler: HandlerModule['handler'];
@@ -47,6 +54,8 @@ beforeAll(async () => {
   [moto, slack] = await Promise.all([startMoto(), startSlackServer()]);
   secrets = new SecretsManagerClient(moto.clientConfig);
   secretArn = await createSecret('serverless-dbt/dev/slack-webhook', slack.webhookUrl);
+  alarmTopic = await startAlarmTopic(moto, 'serverless-dbt-dev-alarms');
+  sns = new SNSClient(moto.clientConfig);
   environment = {
     STAGE: 'dev',
     SLACK_WEBHOOK_SECRET_ARN: secretArn,
@@ -56,8 +65,10 @@ beforeAll(async () => {
     LOG_STREAM_PREFIX: 'dbt',
     DBT_CONTAINER_NAME: 'dbt',
     DOCS_URL: 'https://wiki.example.com/dbt',
+    STATE_MACHINE_NAME: STATE_MACHINE,
   };
-  Object.assign(process.env, moto.env, environment);
+  // The deployed handler has the stack's alarm topic; `notifier()` has it only when asked.
+  Object.assign(process.env, moto.env, environment, { ALARM_TOPIC_ARN: alarmTopic.arn });
   const module = await import('../../../functions/notify/handler.ts');
   ({ handler } = module);
 }, 60_000);
@@ -65,10 +76,14 @@ beforeAll(async () => {
 afterAll(async () => {
   process.env = savedEnvironment;
   secrets?.destroy();
+  sns?.destroy();
   await Promise.all([moto?.stop(), slack?.close()]);
 });
 
-beforeEach(() => slack.reset());
+beforeEach(async () => {
+  slack.reset();
+  await alarmTopic.received();
+});
 
 /**
  * A handler as the deployed one, with fast delivery settings. `send` counts Secrets Manager
@@ -77,16 +92,23 @@ beforeEach(() => slack.reset());
 function notifier(
   settings: Record<string, string | undefined> = {},
   cacheExpiryMs?: number,
-): { invoke: (event: NotifyEvent) => Promise<unknown>; send: ReturnType<typeof spySends> } {
+): {
+  invoke: (event: NotifyEvent) => Promise<unknown>;
+  send: ReturnType<typeof spySends>;
+  counted: CountMetric[];
+} {
   const config = readNotifyConfig({ ...environment, ...settings });
+  const counted: CountMetric[] = [];
   const notify = createNotify({
     config,
     secretsManagerClientConfig: moto.clientConfig,
     sleep: noSleep,
     delivery: FAST,
+    metrics: { count: (metric) => counted.push(metric) },
+    sns,
     ...(cacheExpiryMs !== undefined && { cacheExpiryMs }),
   });
-  return { invoke: (event) => notify(event, LAMBDA_CONTEXT), send: spySends() };
+  return { invoke: (event) => notify(event, LAMBDA_CONTEXT), send: spySends(), counted };
 }
 
 function spySends() {
@@ -144,7 +166,7 @@ describe('the Notify handler', () => {
     expect(slack.requests).toHaveLength(1);
   });
 
-  it('fails with SlackDeliveryFailed on 404, logging the code, never the URL', async () => {
+  it('without an alarm topic (local runs): fails with SlackDeliveryFailed on 404, logging the code, never the URL', async () => {
     slack.reply(SLACK.noService);
     const { invoke } = notifier();
     const { error, output, lines } = await logged(() => invoke(DBT_FAILED));
@@ -269,6 +291,7 @@ describe('the Notify handler', () => {
       webhookUrl: `${slack.origin}/services/T/B/local`,
       sleep: noSleep,
       delivery: FAST,
+      metrics: { count: () => undefined },
     });
     const { result } = await logged(() => notify(DBT_FAILED, LAMBDA_CONTEXT));
     expect(result).toMatchObject({ outcome: 'delivered' });
@@ -282,5 +305,133 @@ describe('the Notify handler', () => {
     expect((slack.requests[0]?.json as { text?: string } | undefined)?.text).toBe(
       '▶️ dbt job nightly started (dev, schedule)',
     );
+  });
+});
+
+describe('an alert Slack does not take, with the alarm topic set', () => {
+  const UNDELIVERED = { name: 'UndeliveredAlerts', dimensions: { StateMachine: STATE_MACHINE } };
+  const withTopic = () => notifier({ ALARM_TOPIC_ARN: alarmTopic.arn });
+
+  /** The topic's messages hold nothing of the webhook URL. */
+  function expectNoWebhook(texts: Array<string | undefined>) {
+    for (const text of texts) {
+      expect(text).not.toContain(slack.token);
+      expect(text).not.toContain('/services/');
+    }
+  }
+
+  it.each([
+    ['403 invalid_token (a revoked webhook)', SLACK.invalidToken, 'HTTP 403 invalid_token'],
+    ['404 no_service (a removed app)', SLACK.noService, 'HTTP 404 no_service'],
+    ['410 channel_is_archived', SLACK.channelIsArchived, 'HTTP 410 channel_is_archived'],
+    ['400 invalid_payload', SLACK.invalidPayload, 'HTTP 400 invalid_payload'],
+  ])(
+    'on %s: counts UndeliveredAlerts and publishes the alert to the topic',
+    async (_name, reply, described) => {
+      slack.setFallback(reply);
+      const { invoke, counted } = withTopic();
+      const { result, error, output } = await logged(() => invoke(DBT_FAILED));
+      expect(error).toBeUndefined();
+      expect(result).toStrictEqual({
+        outcome: 'undelivered',
+        error: described,
+        status: reply.status,
+        fallback: 'published to the alarm topic',
+      });
+      expect(slack.requests).toHaveLength(1);
+      expect(counted).toStrictEqual([UNDELIVERED]);
+      const messages = await alarmTopic.received();
+      expect(messages).toHaveLength(1);
+      const [message] = messages;
+      expect(message?.Subject).toBe('serverless-dbt dev: dbt job nightly ended DBT_FAILED');
+      expect(message?.Message).toContain(`Slack did not take this alert (${described})`);
+      expect(message?.Message).toContain('model.shop.orders');
+      expectNoWebhook([message?.Message, message?.Subject, output]);
+    },
+  );
+
+  it('when Slack does not answer: counts it and publishes the alert, after its retries', async () => {
+    slack.setFallback({ hang: true });
+    const { invoke, counted } = withTopic();
+    const { result } = await logged(() => invoke(OUT_OF_MEMORY));
+    expect(result).toMatchObject({
+      outcome: 'undelivered',
+      status: null,
+      error: 'no answer within 500 ms',
+      fallback: 'published to the alarm topic',
+    });
+    expect(slack.requests).toHaveLength(FAST.maxAttempts);
+    expect(counted).toStrictEqual([UNDELIVERED]);
+    const [message] = await alarmTopic.received();
+    expect(message?.Subject).toBe('serverless-dbt dev: dbt job nightly ended OUT_OF_MEMORY');
+  });
+
+  it('when the secret holds no Slack webhook: counts it and publishes, never showing the value', async () => {
+    const value = 'https://attacker.example/services/T/B/not-a-slack-token-456';
+    const arn = await createSecret('serverless-dbt/dev/slack-not-a-webhook', value);
+    const { invoke, counted } = notifier({
+      SLACK_WEBHOOK_SECRET_ARN: arn,
+      SLACK_ALLOW_LOCAL: 'false',
+      ALARM_TOPIC_ARN: alarmTopic.arn,
+    });
+    const { result, output } = await logged(() => invoke(DBT_FAILED));
+    expect(result).toMatchObject({ outcome: 'undelivered', status: null });
+    expect(counted).toStrictEqual([UNDELIVERED]);
+    const [message] = await alarmTopic.received();
+    expect(message?.Message).toContain('is not a Slack incoming webhook');
+    expect(`${message?.Message} ${output}`).not.toContain('not-a-slack-token-456');
+  });
+
+  it('counts a refused start announcement but does not send it to the alarm topic', async () => {
+    slack.setFallback(SLACK.invalidToken);
+    const { invoke, counted } = withTopic();
+    const { result, error } = await logged(() => invoke(started()));
+    expect(error).toBeUndefined();
+    expect(result).toMatchObject({ outcome: 'undelivered', fallback: 'not an alert: not sent' });
+    expect(counted).toStrictEqual([UNDELIVERED]);
+    expect(await alarmTopic.received()).toHaveLength(0);
+  });
+
+  it('counts nothing and publishes nothing when Slack takes the alert', async () => {
+    const { invoke, counted } = withTopic();
+    const { result } = await logged(() => invoke(DBT_FAILED));
+    expect(result).toMatchObject({ outcome: 'delivered' });
+    expect(counted).toStrictEqual([]);
+    expect(await alarmTopic.received()).toHaveLength(0);
+  });
+
+  it('fails with AlertFallbackFailed when the topic refuses the alert too, still counted', async () => {
+    slack.setFallback(SLACK.noService);
+    const missing = 'arn:aws:sns:eu-west-1:123456789012:serverless-dbt-dev-no-such-topic';
+    const { invoke, counted } = notifier({ ALARM_TOPIC_ARN: missing });
+    const { error } = await logged(() => invoke(DBT_FAILED));
+    expect(error?.name).toBe('AlertFallbackFailed');
+    expect(error?.message).toContain('HTTP 404 no_service');
+    expect(error?.message).toContain(missing);
+    expect(counted).toStrictEqual([UNDELIVERED]);
+  });
+
+  it('as deployed: counts UndeliveredAlerts as an EMF line in its log and publishes the alert', async () => {
+    slack.reply(SLACK.channelIsArchived);
+    const { result, lines } = await logged(() => handler(DBT_FAILED, LAMBDA_CONTEXT));
+    expect(result).toMatchObject({
+      outcome: 'undelivered',
+      fallback: 'published to the alarm topic',
+    });
+    const metric = lines.find((line) => '_aws' in line);
+    expect(metric).toMatchObject({
+      _aws: {
+        CloudWatchMetrics: [
+          {
+            Namespace: 'serverless-dbt',
+            Dimensions: [['StateMachine']],
+            Metrics: [{ Name: 'UndeliveredAlerts', Unit: 'Count' }],
+          },
+        ],
+      },
+      StateMachine: STATE_MACHINE,
+      UndeliveredAlerts: 1,
+    });
+    expect(await alarmTopic.received()).toHaveLength(1);
   });
 });

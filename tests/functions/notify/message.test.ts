@@ -7,10 +7,11 @@ import {
 } from '../../../functions/notify/message.ts';
 import { blockKitProblem } from '../../support/slack-server.ts';
 import {
-  ARTIFACTS_URI,
+  ATTEMPT_ARTIFACTS_URI,
   MESSAGE_CONTEXT as CONTEXT,
   DBT_FAILED,
   EXECUTION_ARN,
+  EXECUTION_NAME,
   evaluation,
   finished,
   INVALID_INPUT,
@@ -67,7 +68,10 @@ describe('the Slack message of a finished run', () => {
       `<https://${REGION}.console.aws.amazon.com/cloudwatch/home?region=${REGION}#logsV2:log-groups/log-group/$252Fecs$252Fserverless-dbt-dev/log-events/dbt$252Fdbt$252F${TASK_ID}|Task log>`,
     );
     expect(text).toContain('<https://wiki.example.com/dbt/runbook|Docs>');
-    expect(text).toContain('|Artifacts>');
+    // The judged attempt's folder, not the run's: its run_results.json and docs page are there.
+    expect(text).toContain(
+      `&amp;prefix=${encodeURIComponent(`dbt/runs/${EXECUTION_NAME}/attempt-1/`)}&amp;showversions=false|Artifacts>`,
+    );
     expect(text).not.toContain('Hint');
     expect(message.text).toBe('✅ dbt job nightly succeeded (dev)');
     expect(blockKitProblem(message)).toBeUndefined();
@@ -158,7 +162,7 @@ describe('the Slack message of a finished run', () => {
     expect(listed.length).toBeLessThanOrEqual(50);
     const more = 2000 + 500 - listed.length;
     expect(allText(message)).toContain(
-      `…and ${more.toLocaleString('en-US')} more (see run_results.json in ${ARTIFACTS_URI})`,
+      `…and ${more.toLocaleString('en-US')} more (see run_results.json in ${ATTEMPT_ARTIFACTS_URI})`,
     );
     expect(allText(message)).toContain('*Did not succeed: 2,500 nodes*');
     expect(JSON.stringify(message).length).toBeLessThan(40_000);

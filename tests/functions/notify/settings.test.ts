@@ -1,9 +1,12 @@
 import { readNotifyConfig } from '../../../functions/notify/settings.ts';
 
+const REQUIRED = { STAGE: 'dev', STATE_MACHINE_NAME: 'serverless-dbt-dev-dbt-run' };
+
 describe('readNotifyConfig', () => {
   it('fills the defaults: failures only, stream prefix and container dbt, Slack off', () => {
-    expect(readNotifyConfig({ STAGE: 'dev' })).toStrictEqual({
+    expect(readNotifyConfig(REQUIRED)).toStrictEqual({
       STAGE: 'dev',
+      STATE_MACHINE_NAME: 'serverless-dbt-dev-dbt-run',
       SLACK_ALLOW_LOCAL: false,
       NOTIFY_ON: ['failure'],
       LOG_STREAM_PREFIX: 'dbt',
@@ -14,6 +17,8 @@ describe('readNotifyConfig', () => {
   it('reads every setting', () => {
     const config = readNotifyConfig({
       STAGE: 'live',
+      STATE_MACHINE_NAME: 'serverless-dbt-live-dbt-run',
+      ALARM_TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:serverless-dbt-live-alarms',
       SLACK_WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:slack-AbCdEf',
       SLACK_ALLOW_LOCAL: 'false',
       NOTIFY_ON: 'start, success,failure',
@@ -25,17 +30,25 @@ describe('readNotifyConfig', () => {
     });
     expect(config.NOTIFY_ON).toStrictEqual(['start', 'success', 'failure']);
     expect(config.DOCS_URL).toBe('https://wiki.example.com/dbt');
+    expect(config.ALARM_TOPIC_ARN).toBe(
+      'arn:aws:sns:eu-west-1:123456789012:serverless-dbt-live-alarms',
+    );
   });
 
   it('turns alerts off with an empty NOTIFY_ON', () => {
-    expect(readNotifyConfig({ STAGE: 'dev', NOTIFY_ON: '' }).NOTIFY_ON).toStrictEqual([]);
+    expect(readNotifyConfig({ ...REQUIRED, NOTIFY_ON: '' }).NOTIFY_ON).toStrictEqual([]);
   });
 
   it.each([
-    [{}, 'STAGE: not set'],
-    [{ STAGE: 'dev', NOTIFY_ON: 'failures' }, 'NOTIFY_ON: '],
-    [{ STAGE: 'dev', SLACK_ALLOW_LOCAL: 'yes' }, 'SLACK_ALLOW_LOCAL: must be true or false'],
-    [{ STAGE: 'dev', DOCS_URL: 'ftp://example.com' }, 'DOCS_URL: must be an http(s) URL'],
+    [{ STATE_MACHINE_NAME: 'sm' }, 'STAGE: not set'],
+    [{ STAGE: 'dev' }, 'STATE_MACHINE_NAME: not set'],
+    [{ ...REQUIRED, NOTIFY_ON: 'failures' }, 'NOTIFY_ON: '],
+    [{ ...REQUIRED, SLACK_ALLOW_LOCAL: 'yes' }, 'SLACK_ALLOW_LOCAL: must be true or false'],
+    [{ ...REQUIRED, DOCS_URL: 'ftp://example.com' }, 'DOCS_URL: must be an http(s) URL'],
+    [
+      { ...REQUIRED, ALARM_TOPIC_ARN: 'serverless-dbt-dev-alarms' },
+      'ALARM_TOPIC_ARN: must be an SNS topic ARN',
+    ],
   ])('refuses %o naming the setting', (environment, message) => {
     expect(() => readNotifyConfig(environment)).toThrow(message);
   });

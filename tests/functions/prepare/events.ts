@@ -27,14 +27,16 @@ export const DEV_SETTINGS: PrepareSettings = {
   stage: 'dev',
   defaultTimeoutSeconds: 3600,
   fargateSpot: false,
-  containerName: 'dbt',
   artifactsUri: 's3://serverless-dbt-dev-artifacts/dbt',
   notifyOnStart: false,
-  lock: { table: 'serverless-dbt-dev-locks', key: STATE_MACHINE },
+  lock: { table: 'serverless-dbt-dev-locks', stateMachine: STATE_MACHINE, groups: {} },
 };
 
-export const environmentOf = (state: PreparedState) =>
-  state.run.overrides.ContainerOverrides[0].Environment;
+/** The lock a run of `job` takes on the dev stage when no lock group lists it. */
+export const jobLock = (job: string) => `${STATE_MACHINE}#job#${job}`;
+
+/** The spec as the container reads it from RUN_SPEC. */
+export const runSpecOf = (state: PreparedState) => state.run.runSpec;
 
 /** Job, vars and exclude at their limits, select padded: exactly MAX_INPUT_BYTES, raw. */
 export function inputOfExactlyTheLimit(): Record<string, unknown> {

@@ -3,6 +3,7 @@ import {
   epochSeconds,
   type LockHolder,
   lockExpiresAt,
+  lockKeyOf,
   mayAcquire,
   RUN_MARGIN_SECONDS,
   RunAlreadyInProgress,
@@ -67,5 +68,36 @@ describe('RunAlreadyInProgress', () => {
     expect(error.message).toBe(
       "execution unknown holds the overlap lock 'k' with no expiry; this run did not start",
     );
+  });
+});
+
+describe('lockKeyOf', () => {
+  const layout = {
+    stateMachine: 'serverless-dbt-live-dbt-run',
+    groups: { 'nightly-build': 'warehouse', 'weekly-full-refresh': 'warehouse' },
+  };
+
+  it('gives each job its own lock by default, so two jobs run side by side', () => {
+    expect(lockKeyOf(layout, 'hourly-freshness')).toBe(
+      'serverless-dbt-live-dbt-run#job#hourly-freshness',
+    );
+    expect(lockKeyOf(layout, 'manual')).toBe('serverless-dbt-live-dbt-run#job#manual');
+    expect(lockKeyOf(layout, 'hourly-freshness')).not.toBe(lockKeyOf(layout, 'manual'));
+  });
+
+  it("gives the jobs of a lock group the group's one lock", () => {
+    expect(lockKeyOf(layout, 'nightly-build')).toBe('serverless-dbt-live-dbt-run#group#warehouse');
+    expect(lockKeyOf(layout, 'weekly-full-refresh')).toBe(lockKeyOf(layout, 'nightly-build'));
+  });
+
+  it('never takes a group from the object prototype for a job named like one of its fields', () => {
+    expect(lockKeyOf(layout, 'constructor')).toBe('serverless-dbt-live-dbt-run#job#constructor');
+    expect(lockKeyOf(layout, '__proto__')).toBe('serverless-dbt-live-dbt-run#job#__proto__');
+  });
+
+  it('keeps a job and a group of the same name apart', () => {
+    const sameName = { stateMachine: 'm', groups: { nightly: 'warehouse' } };
+    expect(lockKeyOf(sameName, 'warehouse')).toBe('m#job#warehouse');
+    expect(lockKeyOf(sameName, 'nightly')).toBe('m#group#warehouse');
   });
 });

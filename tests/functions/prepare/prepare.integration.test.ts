@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { prepareRun } from '../../../functions/prepare/prepare.ts';
 import { parseRunInput } from '../../../functions/shared/run-input.ts';
-import { DEV_SETTINGS, environmentOf, inputOfExactlyTheLimit, prepareEvent } from './events.ts';
+import { DEV_SETTINGS, inputOfExactlyTheLimit, prepareEvent, runSpecOf } from './events.ts';
 
 const vectors: { valid: Array<{ input: unknown }> } = JSON.parse(
   readFileSync(new URL('../../fixtures/run-input-cases.json', import.meta.url), 'utf8'),
@@ -41,7 +41,7 @@ for line in sys.stdin:
     const states = vectors.valid.map((vector) =>
       prepareRun(prepareEvent(vector.input), DEV_SETTINGS),
     );
-    const read = containerReads(states.map((state) => environmentOf(state)[0]?.Value ?? ''));
+    const read = containerReads(states.map(runSpecOf));
     expect(read).toStrictEqual(states.map((state) => state.run.spec));
   });
 

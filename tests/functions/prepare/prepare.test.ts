@@ -16,10 +16,11 @@ import {
 } from '../../../functions/shared/run-input.ts';
 import {
   DEV_SETTINGS,
-  environmentOf,
   GENERATED_NAME,
   inputOfExactlyTheLimit,
+  jobLock,
   prepareEvent,
+  runSpecOf,
   STATE_MACHINE,
 } from './events.ts';
 
@@ -65,18 +66,8 @@ describe('prepareRun', () => {
         startedBy: GENERATED_NAME,
         artifactsUri: `s3://serverless-dbt-dev-artifacts/dbt/runs/${GENERATED_NAME}/`,
         notifyOnStart: false,
-        lock: { table: 'serverless-dbt-dev-locks', key: STATE_MACHINE },
-        overrides: {
-          ContainerOverrides: [
-            {
-              Name: 'dbt',
-              Environment: [
-                { Name: 'RUN_SPEC', Value: JSON.stringify(spec) },
-                { Name: 'RUN_ID', Value: GENERATED_NAME },
-              ],
-            },
-          ],
-        },
+        lock: { table: 'serverless-dbt-dev-locks', key: jobLock('manual') },
+        runSpec: JSON.stringify(spec),
       },
       capacity: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
       attempt: 1,
@@ -117,26 +108,19 @@ describe('prepareRun', () => {
     }
   });
 
-  it('gives the dbt container RUN_SPEC and RUN_ID and nothing else, the spec as compact JSON', () => {
+  it("gives RunDbt the container's RUN_SPEC: the filled spec as compact JSON", () => {
     const input = { job: 'orders', select: 'tag:daily', vars: { region: 'eu', days: 3 } };
-    const state = prepareRun(prepareEvent(input), { ...DEV_SETTINGS, containerName: 'dbt-core' });
-    const { ContainerOverrides } = state.run.overrides;
-    expect(ContainerOverrides).toHaveLength(1);
-    expect(Object.keys(state.run.overrides)).toEqual(['ContainerOverrides']);
-    expect(Object.keys(ContainerOverrides[0]).sort()).toEqual(['Environment', 'Name']);
-    expect(ContainerOverrides[0].Name).toBe('dbt-core');
-    const environment = environmentOf(state);
-    expect(environment.map((variable) => variable.Name)).toEqual(['RUN_SPEC', 'RUN_ID']);
-    const runSpec = environment[0]?.Value ?? '';
+    const state = prepareRun(prepareEvent(input), DEV_SETTINGS);
+    const runSpec = runSpecOf(state);
     expect(JSON.parse(runSpec)).toStrictEqual(state.run.spec);
     expect(runSpec).toBe(JSON.stringify(JSON.parse(runSpec)));
-    expect(environment[1]?.Value).toBe(GENERATED_NAME);
+    expect(state.run.runId).toBe(GENERATED_NAME);
   });
 
   it('keeps a vars key such as "__proto__" as data through RUN_SPEC', () => {
     const input = JSON.parse('{"vars": {"__proto__": {"polluted": true}}}');
     const state = prepareRun(prepareEvent(input), DEV_SETTINGS);
-    const spec = JSON.parse(environmentOf(state)[0]?.Value ?? '');
+    const spec = JSON.parse(runSpecOf(state));
     expect(Object.keys(spec.vars)).toEqual(['__proto__']);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
@@ -182,9 +166,33 @@ describe('prepareRun', () => {
   });
 
   it('names the lock when the stage has one, and none when overlap is allowed', () => {
-    expect(prepareRun(prepareEvent({}), DEV_SETTINGS).run.lock).toStrictEqual(DEV_SETTINGS.lock);
+    expect(prepareRun(prepareEvent({}), DEV_SETTINGS).run.lock).toStrictEqual({
+      table: 'serverless-dbt-dev-locks',
+      key: jobLock('manual'),
+    });
     const run = prepareRun(prepareEvent({}), { ...DEV_SETTINGS, lock: undefined }).run;
     expect('lock' in run).toBe(false);
+  });
+
+  it("takes the job's own lock, or its group's when a lock group lists the job", () => {
+    const grouped = {
+      ...DEV_SETTINGS,
+      lock: {
+        table: 'serverless-dbt-dev-locks',
+        stateMachine: STATE_MACHINE,
+        groups: { 'nightly-build': 'warehouse', 'weekly-full-refresh': 'warehouse' },
+      },
+    };
+    const lockOf = (input: unknown, name?: string) =>
+      prepareRun(prepareEvent(input, name), grouped).run.lock?.key;
+    expect(lockOf({ job: 'hourly-freshness' })).toBe(jobLock('hourly-freshness'));
+    expect(lockOf({ job: 'nightly-build' })).toBe(`${STATE_MACHINE}#group#warehouse`);
+    expect(lockOf({ job: 'weekly-full-refresh' })).toBe(`${STATE_MACHINE}#group#warehouse`);
+    // Whoever starts it: a CLI or Airflow run of a grouped job waits for its group too.
+    expect(lockOf({ job: 'nightly-build' }, 'airflow-nightly-1')).toBe(
+      `${STATE_MACHINE}#group#warehouse`,
+    );
+    expect(lockOf({})).toBe(jobLock('manual'));
   });
 
   describe('bad input', () => {
@@ -204,6 +212,16 @@ describe('prepareRun', () => {
       );
       expect(error.name).toBe('InvalidRunInput');
       expect(error.message).toMatch(/^command: /);
+    });
+
+    it('refuses an input over the limit by its size first, even when a field is bad too', () => {
+      const input = { command: 'drop', vars: { pad: 'x'.repeat(200 * 1024) } };
+      const error = refusal(() => prepareRun(prepareEvent(input), DEV_SETTINGS));
+      expect(error).toBeInstanceOf(InvalidRunInput);
+      expect((error as InvalidRunInput).field).toBe('input');
+      expect(error.message).toBe(
+        `input: must be at most ${MAX_INPUT_BYTES} bytes as compact JSON (got ${jsonBytes(input)})`,
+      );
     });
 
     it('refuses an input that fits the limit but outgrows it once defaults are filled', () => {

@@ -32,20 +32,22 @@ describe('readPrepareConfig', () => {
       stage: 'dev',
       defaultTimeoutSeconds: 3600,
       fargateSpot: true,
-      containerName: 'dbt',
       artifactsUri: 's3://serverless-dbt-dev-artifacts/dbt',
       notifyOnStart: true,
-      lock: { table: 'serverless-dbt-dev-locks', key: STATE_MACHINE },
+      lock: { table: 'serverless-dbt-dev-locks', stateMachine: STATE_MACHINE, groups: {} },
     });
   });
 
-  it('defaults to on-demand Fargate, the dbt container, no start notice and a lock', () => {
+  it('defaults to on-demand Fargate, no start notice and a lock', () => {
     const { FARGATE_SPOT: _spot, NOTIFY_ON: _notify, ...minimal } = DEV_ENVIRONMENT;
     const settings = settingsFor(readPrepareConfig(minimal), executionArnOf('cli-x'));
     expect(settings.fargateSpot).toBe(false);
-    expect(settings.containerName).toBe('dbt');
     expect(settings.notifyOnStart).toBe(false);
-    expect(settings.lock).toStrictEqual({ table: 'serverless-dbt-dev-locks', key: STATE_MACHINE });
+    expect(settings.lock).toStrictEqual({
+      table: 'serverless-dbt-dev-locks',
+      stateMachine: STATE_MACHINE,
+      groups: {},
+    });
   });
 
   it('announces the start only when NOTIFY_ON lists start', () => {
@@ -63,9 +65,18 @@ describe('readPrepareConfig', () => {
     }
   });
 
-  it('takes LOCK_KEY over the state machine name', () => {
-    const config = readPrepareConfig({ ...DEV_ENVIRONMENT, LOCK_KEY: 'shop-warehouse' });
-    expect(settingsFor(config, executionArnOf('x')).lock?.key).toBe('shop-warehouse');
+  it('reads the lock groups from JOB_LOCK_GROUPS, job=group pairs', () => {
+    const config = readPrepareConfig({
+      ...DEV_ENVIRONMENT,
+      JOB_LOCK_GROUPS: 'nightly-build=warehouse, weekly_full=warehouse,hourly=Small-1',
+    });
+    expect(settingsFor(config, executionArnOf('x')).lock?.groups).toStrictEqual({
+      'nightly-build': 'warehouse',
+      weekly_full: 'warehouse',
+      hourly: 'Small-1',
+    });
+    const none = readPrepareConfig({ ...DEV_ENVIRONMENT, JOB_LOCK_GROUPS: '' });
+    expect(settingsFor(none, executionArnOf('x')).lock?.groups).toStrictEqual({});
   });
 
   it('takes no lock with ALLOW_OVERLAP=true, and then needs no table', () => {
@@ -96,6 +107,11 @@ describe('readPrepareConfig', () => {
     ['FARGATE_SPOT', 'yes', 'FARGATE_SPOT: must be true or false'],
     ['ALLOW_OVERLAP', 'TRUE', 'ALLOW_OVERLAP: must be true or false'],
     ['NOTIFY_ON', 'start,always', 'NOTIFY_ON: '],
+    ['JOB_LOCK_GROUPS', 'nightly', "JOB_LOCK_GROUPS: 'nightly' is not job=group"],
+    ['JOB_LOCK_GROUPS', 'a=b=c', "JOB_LOCK_GROUPS: 'a=b=c' is not job=group"],
+    ['JOB_LOCK_GROUPS', 'a=b,c=d e', "JOB_LOCK_GROUPS: 'c=d e' is not job=group"],
+    ['JOB_LOCK_GROUPS', 'a=#group#b', "JOB_LOCK_GROUPS: 'a=#group#b' is not job=group"],
+    ['JOB_LOCK_GROUPS', 'a=b,a=c', "JOB_LOCK_GROUPS: job 'a' is given twice"],
   ])('names %s when it is %p', (name, value, message) => {
     const environment: Record<string, string> = { ...DEV_ENVIRONMENT };
     if (value === undefined) delete environment[name];
@@ -104,11 +120,11 @@ describe('readPrepareConfig', () => {
   });
 });
 
-describe('the default lock key', () => {
-  it("is the state machine's name, so each stage's machine has its own lock", () => {
+describe('the lock keys', () => {
+  it("start with the state machine's name, so each stage's machine has its own locks", () => {
     const config = readPrepareConfig(DEV_ENVIRONMENT);
     const live = executionArnOf('x', 'serverless-dbt-live-dbt-run');
-    expect(settingsFor(config, live).lock?.key).toBe('serverless-dbt-live-dbt-run');
+    expect(settingsFor(config, live).lock?.stateMachine).toBe('serverless-dbt-live-dbt-run');
   });
 
   it.each([
@@ -122,9 +138,11 @@ describe('the default lock key', () => {
     expect(stateMachineNameOf(arn)).toBe(name);
   });
 
-  it('without LOCK_KEY and without an execution ARN, is a ConfigurationError on LOCK_KEY', () => {
+  it('without an execution ARN to name the state machine, are a ConfigurationError on executionArn', () => {
     const config = readPrepareConfig(DEV_ENVIRONMENT);
     expect(() => settingsFor(config, 'local-run')).toThrow(ConfigurationError);
-    expect(() => settingsFor(config, 'local-run')).toThrow(/^LOCK_KEY: not set/);
+    expect(() => settingsFor(config, 'local-run')).toThrow(
+      /^executionArn: 'local-run' is not an execution ARN/,
+    );
   });
 });
