@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +24,10 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate_project import copy_sample_project, generate_project
 
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = Path(sys.executable)
@@ -40,45 +43,9 @@ def base_env() -> dict[str, str]:
 
 
 def copy_project(destination: Path, generated_models: int = 0) -> Path:
-    shutil.copytree(
-        REPO / "dbt", destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages", "*.duckdb")
-    )
     if generated_models:
-        generate_models(destination, generated_models)
-    return destination
-
-
-def generate_models(project: Path, count: int) -> None:
-    """A wide, layered DAG like a real project's: each generated model reads a staging model
-    or an earlier generated one, with a unique/not_null test on its key."""
-    folder = project / "models" / "generated"
-    folder.mkdir(parents=True)
-    staging = ["stg_orders", "stg_customers", "stg_order_items", "stg_products"]
-    keys = {"stg_orders": "order_id", "stg_customers": "customer_id", "stg_order_items": "order_item_id",
-            "stg_products": "product_id"}  # fmt: skip
-    yml = ["version: 2", "models:"]
-    key_of: dict[str, str] = {}
-    for number in range(count):
-        name = f"gen_{number:03d}"
-        if number < 40:
-            parent = staging[number % len(staging)]
-        else:
-            parent = f"gen_{(number * 7) % (number - 1):03d}" if number > 1 else "gen_000"
-        key = keys.get(parent) or key_of[parent]
-        key_of[name] = key
-        materialized = "table" if number % 10 == 0 else "view"
-        (folder / f"{name}.sql").write_text(
-            f"{{{{ config(materialized='{materialized}') }}}}\n"
-            f"select *, {number} as generation from {{{{ ref('{parent}') }}}}\n"
-        )
-        yml += [
-            f"  - name: {name}",
-            f"    description: One row per {key.removesuffix('_id')} (generated model {number}).",
-            "    columns:",
-            f"      - name: {key}",
-            "        data_tests: [not_null, unique]",
-        ]
-    (folder / "_generated.yml").write_text("\n".join(yml) + "\n")
+        return generate_project(destination, generated_models)
+    return copy_sample_project(destination)
 
 
 def seeded_warehouse(project: Path, warehouse: Path) -> None:

@@ -2,11 +2,23 @@
 // and reason, the counts, the nodes that did not succeed, and where the artifacts and the
 // docs page are. Plain text, no colour codes (it ends up in CI logs).
 import type { RunOutcome } from '../functions/shared/contracts.ts';
+import {
+  collapseSkipped,
+  type SkippedDownstream,
+  skippedDownstreamText,
+} from '../functions/shared/skipped-downstream.ts';
 
 /** The parts of summary.json (docs/design.md) the report shows. */
 export interface SummaryForReport {
   counts?: Record<string, number>;
-  nodes?: Array<{ uniqueId: string; status: string; message: string | null }>;
+  nodes?: Array<{
+    uniqueId: string;
+    status: string;
+    message: string | null;
+    skippedBecauseOf?: string[];
+  }>;
+  /** Evaluate's groups of nodes skipped downstream of a failure (summary.json has them per node). */
+  skippedDownstream?: SkippedDownstream[];
   freshness?: { status: string; sources: Array<{ uniqueId: string; status: string }> };
   error?: string | null;
 }
@@ -38,6 +50,10 @@ function firstLine(text: string | null | undefined): string {
     : trimmed;
 }
 
+function nodeLine(node: { uniqueId: string; status: string; message: string | null }): string {
+  return `  ${node.status.padStart(8)}  ${node.uniqueId}: ${firstLine(node.message)}`;
+}
+
 export function formatReport(report: Report): string {
   const { outcome, summary } = report;
   const lines: string[] = [];
@@ -52,13 +68,25 @@ export function formatReport(report: Report): string {
       .map(([name, count]) => `${count} ${name}`);
     lines.push(`  counts: ${shown.length > 0 ? shown.join(', ') : 'no nodes ran'}`);
   }
-  const nodes = summary?.nodes ?? [];
-  for (const node of nodes.slice(0, LISTED_NODES)) {
-    lines.push(`  ${node.status.padStart(8)}  ${node.uniqueId}: ${firstLine(node.message)}`);
-  }
-  if (nodes.length > LISTED_NODES) {
-    lines.push(`  …and ${nodes.length - LISTED_NODES} more in run_results.json`);
-  }
+  // Nodes skipped because others failed: one line per failure rather than one per node.
+  const { listed: nodes, skippedDownstream: collapsed } = collapseSkipped(summary?.nodes ?? []);
+  const skippedDownstream = [...(summary?.skippedDownstream ?? []), ...collapsed];
+  const failed = nodes.filter((node) => node.status !== 'skipped');
+  const entries = [
+    ...failed.map((node) => ({ line: nodeLine(node), stands: 1 })),
+    ...skippedDownstream.map((group) => ({
+      line: `  ${'skipped'.padStart(8)}  ${skippedDownstreamText(group)}`,
+      stands: group.count,
+    })),
+    ...nodes
+      .filter((node) => node.status === 'skipped')
+      .map((node) => ({ line: nodeLine(node), stands: 1 })),
+  ];
+  const shown = entries.slice(0, LISTED_NODES);
+  lines.push(...shown.map(({ line }) => line));
+  const total = entries.reduce((sum, { stands }) => sum + stands, 0);
+  const more = total - shown.reduce((sum, { stands }) => sum + stands, 0);
+  if (more > 0) lines.push(`  …and ${more} more in run_results.json`);
   for (const source of summary?.freshness?.sources ?? []) {
     if (source.status !== 'pass') {
       lines.push(`  freshness ${source.status.padStart(5)}  ${source.uniqueId}`);

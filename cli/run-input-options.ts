@@ -17,12 +17,20 @@ export const RUN_INPUT_OPTIONS = {
   command: { type: 'string' },
   select: { type: 'string' },
   exclude: { type: 'string' },
+  selector: { type: 'string' },
   'full-refresh': { type: 'boolean' },
   vars: { type: 'string' },
   freshness: { type: 'string' },
   'no-docs': { type: 'boolean' },
   'retry-of': { type: 'string' },
   'timeout-seconds': { type: 'string' },
+  'scheduled-time': { type: 'string' },
+  threads: { type: 'string' },
+  'fail-fast': { type: 'boolean' },
+  'warn-error': { type: 'boolean' },
+  macro: { type: 'string' },
+  args: { type: 'string' },
+  'allow-empty': { type: 'boolean' },
   input: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -81,6 +89,10 @@ export function runInputFrom(values: Values): unknown {
   // --retry-of says which run to retry, and so that the command is retry.
   if (input.retryOf !== undefined && input.command === undefined) {
     return { command: 'retry', ...input };
+  }
+  // Likewise --macro: only run-operation runs one.
+  if (input.macro !== undefined && input.command === undefined) {
+    return { command: 'run-operation', ...input };
   }
   return input;
 }

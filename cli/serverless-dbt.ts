@@ -1,6 +1,7 @@
 // The `serverless-dbt` command (bin/serverless-dbt runs it on the project's Node 24):
 //   local                      the whole pipeline on this machine (cli/local/command.ts)
 //   start, history, logs, docs manual runs and their traces on AWS (cli/aws/)
+//   backfill                   a scheduled job once per date on AWS (cli/aws/backfill.ts)
 // A user's mistake (bad input, no credentials, no stack) ends with one clear sentence and a
 // non-zero exit, never a stack trace.
 import { UsageError, userMessage } from './errors.ts';
@@ -10,6 +11,7 @@ const USAGE = `usage: serverless-dbt <command> [options]
 commands:
   local     run the dbt project through the state machine on this machine (DuckDB)
   start     start a run on AWS (--stage S), optionally --wait for its outcome
+  backfill  run a scheduled job once per date, --from D1 --to D2, on AWS (--stage S)
   history   recent runs on AWS (--stage S)
   logs      a run's dbt log from CloudWatch (--stage S RUN_ID)
   docs      a link to a run's docs page (--stage S [RUN_ID])
@@ -21,6 +23,7 @@ type Command = (args: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   local: async () => (await import('./local/command.ts')).localCommand,
   start: async () => (await import('./aws/start.ts')).startCommand,
+  backfill: async () => (await import('./aws/backfill.ts')).backfillCommand,
   history: async () => (await import('./aws/history.ts')).historyCommand,
   logs: async () => (await import('./aws/logs.ts')).logsCommand,
   docs: async () => (await import('./aws/docs.ts')).docsCommand,

@@ -9,6 +9,7 @@
 //                           strings for Lambda environments and the task definition
 //   notifyEnvironment       Notify's environment (optional settings only when set)
 //   jobLockGroups           JOB_LOCK_GROUPS for Prepare: job=group for the jobs with a lockGroup
+//   jobSchedules            JOB_SCHEDULES for Prepare: each job's cron and time zone (JSON)
 //   alarmOn                 ALARM_ON for Evaluate: the verdicts that page, expanded
 //   alarmActions            every alarm's actions: the alarm topic and alarmTopicArns
 //   dbtProject, dbtAdapter, dbtTarget
@@ -18,7 +19,8 @@
 //   executionRolePolicy     the task execution role's statements
 //   taskRolePolicy          the task role's statements (artifacts + the one credentials source)
 //   notifyRolePolicy        Notify's statements (the Slack secret only when set)
-//   conditionalResources    one AWS::Scheduler::Schedule per job, a "no successful run"
+//   conditionalResources    one AWS::Scheduler::Schedule per job (its input with
+//                           scheduledTime filled by the Scheduler), a "no successful run"
 //                           alarm per enabled job, one email subscription to the alarm topic
 //                           per alarmEmails, and the warehouse secret when the stack creates it
 //   deployChecks            the network and image tag, checked, and who hears of a failure,
@@ -32,6 +34,9 @@ const crypto = require('node:crypto');
 const deploySettings = require('./deploy-settings.cjs');
 const noRunAlarm = require('./no-run-alarm.cjs');
 const scheduleTimes = require('./schedule-times.cjs');
+
+/** EventBridge Scheduler's placeholder for the time a run was scheduled for. */
+const SCHEDULED_TIME_ATTRIBUTE = '<aws.scheduler.scheduled-time>';
 const settings = require('./settings.cjs');
 const warehouse = require('./warehouse-settings.cjs');
 
@@ -152,6 +157,29 @@ async function jobLockGroups({ resolveVariable }) {
   return (await settings.jobs(resolveVariable))
     .flatMap((job) => (job.lockGroup === undefined ? [] : [`${job.name}=${job.lockGroup}`]))
     .join(',');
+}
+
+/**
+ * Prepare's JOB_SCHEDULES: each job's cron and time zone as JSON, `{"<job>": {"cron", "timezone"}}`,
+ * what the vars of a run's scheduled time are computed against (run_date in the job's zone,
+ * data_interval_start at its previous fire time).
+ * @param {ResolverContext} context
+ */
+async function jobSchedules({ resolveVariable }) {
+  const jobs = await settings.jobs(resolveVariable);
+  return JSON.stringify(
+    Object.fromEntries(jobs.map((job) => [job.name, { cron: job.cron, timezone: job.timezone }])),
+  );
+}
+
+/**
+ * The schedule's target input: the job's input and `scheduledTime`, which EventBridge
+ * Scheduler fills with the time the run was scheduled for, e.g. 2026-11-24T05:00:00Z
+ * (docs: "Adding context attributes in EventBridge Scheduler").
+ * @param {Record<string, unknown>} input
+ */
+function scheduleInput(input) {
+  return JSON.stringify({ ...input, scheduledTime: SCHEDULED_TIME_ATTRIBUTE });
 }
 
 /** @param {ResolverContext} context */
@@ -489,7 +517,7 @@ async function conditionalResources({ resolveVariable }) {
         Target: {
           Arn: { Ref: 'DbtRunStateMachine' },
           RoleArn: { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] },
-          Input: JSON.stringify(job.input),
+          Input: scheduleInput(job.input),
           RetryPolicy: {
             MaximumEventAgeInSeconds: SCHEDULE_RETRY_SECONDS,
             MaximumRetryAttempts: 5,
@@ -604,6 +632,7 @@ module.exports = {
   taskCpu,
   notifyEnvironment,
   jobLockGroups,
+  jobSchedules,
   alarmOn,
   alarmActions,
   alarmActionsOf,

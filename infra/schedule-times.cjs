@@ -457,10 +457,71 @@ function describeDuration(seconds) {
   return rest === 0 ? `${allHours} h` : `${allHours} h ${rest} min`;
 }
 
+/**
+ * The local date (`YYYY-MM-DD`) an instant falls on in a zone.
+ * @param {string} timeZone
+ * @param {number} instant epoch ms
+ */
+function localDateOf(timeZone, instant) {
+  return new Date(localDay(timeZone, instant)).toISOString().slice(0, 10);
+}
+
+/**
+ * The instants (epoch ms, in order) a cron fires on one local date. A time in a spring-forward
+ * gap gives none, as EventBridge Scheduler skips it; a time that exists twice (fall back)
+ * counts once, at its first instant. Undefined for rate() and at(), which no date anchors.
+ * @param {string} expression
+ * @param {string} timeZone
+ * @param {string} date `YYYY-MM-DD`
+ * @returns {number[] | undefined}
+ */
+function firesOn(expression, timeZone, date) {
+  const schedule = parseSchedule(expression);
+  if (schedule.kind !== 'cron') return undefined;
+  const midnight = Date.parse(`${date}T00:00:00Z`);
+  /** @type {number[]} */
+  const instants = [];
+  for (const { instants: named } of occurrences(schedule.cron, timeZone, midnight, midnight)) {
+    const first = named[0];
+    if (first !== undefined) instants.push(first);
+  }
+  return instants.sort((a, b) => a - b);
+}
+
+/**
+ * The schedule's last fire time before `instant` (epoch ms), looking back at most two years;
+ * undefined for at() and for a cron that did not fire in that span. rate() counts back its
+ * period, as its runs are that far apart.
+ * @param {string} expression
+ * @param {string} timeZone
+ * @param {number} instant
+ * @returns {number | undefined}
+ */
+function previousFireTime(expression, timeZone, instant) {
+  const schedule = parseSchedule(expression);
+  if (schedule.kind === 'rate') return instant - schedule.seconds * 1000;
+  if (schedule.kind === 'at') return undefined;
+  const lastDay = localDay(timeZone, instant);
+  for (let day = lastDay; day > lastDay - HORIZON_DAYS * DAY_MS; day -= DAY_MS) {
+    let latest;
+    for (const { instants } of occurrences(schedule.cron, timeZone, day, day)) {
+      const first = instants[0];
+      if (first !== undefined && first < instant && (latest === undefined || first > latest)) {
+        latest = first;
+      }
+    }
+    if (latest !== undefined) return latest;
+  }
+  return undefined;
+}
+
 module.exports = {
   ScheduleSyntaxError,
   parseSchedule,
   skippedDays,
+  localDateOf,
+  firesOn,
+  previousFireTime,
   longestGapSeconds,
   describeDuration,
   horizon,

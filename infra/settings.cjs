@@ -351,6 +351,12 @@ async function jobs(resolveVariable) {
     if ('job' in input && input.job !== name) {
       throw new SettingError(`${where}.input.job`, 'is the job name; leave it out');
     }
+    if ('scheduledTime' in input) {
+      throw new SettingError(
+        `${where}.input.scheduledTime`,
+        'is filled by the schedule with the time each run is scheduled for; leave it out',
+      );
+    }
     const inputProblem = runInputProblem({ ...input, job: name });
     if (inputProblem !== undefined) {
       const at = inputProblem.field === 'input' ? '' : `.${inputProblem.field}`;

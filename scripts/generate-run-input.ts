@@ -55,10 +55,12 @@ export function fieldSchema(field: FieldContract): Record<string, Json> {
 }
 
 function ruleSchema(rule: CrossFieldRule): Json {
-  const condition: Json = {
-    properties: { [rule.when.field]: { const: rule.when.is ?? rule.when.isNot ?? null } },
-    required: [rule.when.field],
-  };
+  const { when } = rule;
+  const value: Json =
+    when.in !== undefined ? { enum: [...when.in] } : { const: when.is ?? when.isNot ?? null };
+  const condition: Json = when.given
+    ? { required: [when.field] }
+    : { properties: { [when.field]: value }, required: [when.field] };
   const then: Json =
     rule.expect === 'absent'
       ? { not: { required: [rule.field] } }
@@ -67,7 +69,7 @@ function ruleSchema(rule: CrossFieldRule): Json {
         : { properties: { [rule.field]: { const: false } } };
   return {
     description: `${rule.field}: ${rule.message}`,
-    if: rule.when.is !== undefined ? condition : { not: condition },
+    if: when.isNot === undefined ? condition : { not: condition },
     then,
   };
 }

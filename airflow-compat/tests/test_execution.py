@@ -124,6 +124,18 @@ def test_a_succeeded_execution_reports_the_verdict_and_reason_of_its_output() ->
             "OUT_OF_MEMORY",
             "dbt ran out of memory.",
         ),
+        (
+            # A selection that matched no node fails the task like any other verdict but success.
+            {
+                "status": "FAILED",
+                "error": "NOTHING_SELECTED",
+                "cause": "The run's selection matched no node, so dbt ran nothing (exit 7): "
+                "build: the selection matched no node (--select ordrs).",
+            },
+            "NOTHING_SELECTED",
+            "The run's selection matched no node, so dbt ran nothing (exit 7): "
+            "build: the selection matched no node (--select ordrs).",
+        ),
         ({"status": "FAILED"}, "FAILED", "the execution failed without a cause; see its history"),
         (
             {"status": "TIMED_OUT", "error": "States.Timeout"},

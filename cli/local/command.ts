@@ -192,6 +192,8 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     LOCK_TABLE: join(options.stateDir, 'locks'),
     // The stage's lock groups: a local run of a grouped job waits for the others of its group.
     JOB_LOCK_GROUPS: deployed('prepare')?.fakeEnvironment.JOB_LOCK_GROUPS ?? '',
+    // The stage's crons and zones: `--scheduled-time` gives the vars a schedule's run gets.
+    JOB_SCHEDULES: deployed('prepare')?.fakeEnvironment.JOB_SCHEDULES ?? '{}',
     FARGATE_SPOT: 'false',
     DBT_CONTAINER_NAME: 'dbt',
     NOTIFY_ON: 'success,failure',

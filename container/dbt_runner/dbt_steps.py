@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -15,6 +16,7 @@ from .config import ConfigError, RunnerConfig
 from .layout import attempt_folder, attempt_in, last_attempt_key, run_folder
 from .outcome import (
     CONNECTION,
+    NOTHING_SELECTED,
     SETTINGS,
     DeadlinePassed,
     Failure,
@@ -28,20 +30,38 @@ from .outcome import (
     docs_follow,
     freshness_failure,
     missing_env_vars_message,
+    nothing_selected_failure,
     setup_failure,
 )
 from .packages import check_packages, deps_failure
 from .profile_check import missing_profile_env_vars
 from .run_log import log_line
-from .run_spec import RunSpec, dbt_command_args, dbt_vars_args
+from .run_spec import (
+    BUILDS_NOTHING,
+    NOTHING_TO_DOCUMENT,
+    RunSpec,
+    dbt_command_args,
+    dbt_threads_args,
+    dbt_vars_args,
+)
+from .seeded_sources import (
+    exclude_args,
+    missing_from_rendered,
+    missing_tables_jinja,
+    not_created_yet_reason,
+    relation_key,
+    run_seeds_everything,
+    sources_seeds_create,
+)
 from .summary import Step
 
 PROFILE_NOT_FOUND = "Could not find profile named"
 
 
 def step_cause(exception: BaseException | None, config: RunnerConfig) -> tuple[str | None, str | None]:
-    """Where the fault of a step that raised lies (outcome.SETTINGS, outcome.CONNECTION, or None
-    for dbt and the project), and the words that name it (StepReport.message)."""
+    """Where the fault of a step that raised lies (outcome.SETTINGS, outcome.CONNECTION,
+    outcome.NOTHING_SELECTED, or None for dbt and the project), and the words that name it
+    (StepReport.message)."""
     from dbt.adapters.exceptions import FailedToConnectError  # noqa: PLC0415
     from dbt.exceptions import DbtProfileError, DbtProjectError, EnvVarMissingError  # noqa: PLC0415
 
@@ -61,7 +81,32 @@ def step_cause(exception: BaseException | None, config: RunnerConfig) -> tuple[s
         return SETTINGS, missing_env_vars_message(missing, text) if missing else text
     if isinstance(exception, DbtProjectError) and text.startswith(PROFILE_NOT_FOUND):
         return SETTINGS, f"{text} in {config.profiles_dir / 'profiles.yml'}"
+    return selection_cause(exception, text)
+
+
+def selection_cause(exception: BaseException, text: str) -> tuple[str | None, str | None]:
+    """outcome.NOTHING_SELECTED for dbt's warning that the selection matched nothing, raised
+    because the run's warnings are errors; (None, None) for any other exception."""
+    from dbt_common.exceptions.events import EventCompilationError  # noqa: PLC0415
+
+    if isinstance(exception, EventCompilationError) and selection_warning(text) is not None:
+        return NOTHING_SELECTED, text
     return None, None
+
+
+def selection_warning(text: str) -> str | None:
+    """What dbt's warning that a selection matched nothing names: the criterion of
+    NoNodesForSelectionCriteria, '' for NothingToDo; None when `text` is neither. Read from the
+    events' own wording, so a dbt that rewords them is still recognised."""
+    from dbt.events.types import NoNodesForSelectionCriteria, NothingToDo  # noqa: PLC0415
+
+    if text == NothingToDo().message():
+        return ""
+    marker = "\x00"
+    before, after = NoNodesForSelectionCriteria(spec_raw=marker).message().split(marker)
+    if len(text) > len(before) + len(after) and text.startswith(before) and text.endswith(after):
+        return text[len(before) : len(text) - len(after)]
+    return None
 
 
 class DbtSteps:
@@ -73,6 +118,8 @@ class DbtSteps:
         self.work = work
         self.target_path = config.project_dir / "target"
         self.manifest: Any = None
+        # The selection criteria dbt said match no enabled node, in the step running now.
+        self.unmatched: list[str] = []
 
     def common_args(self, *, with_target_path: bool = True) -> list[str]:
         args = [
@@ -106,7 +153,7 @@ class DbtSteps:
             (self.target_path / name).unlink(missing_ok=True)
         runner = dbtRunner(
             manifest=self.manifest if use_manifest else None,
-            callbacks=[track_running_nodes(self.state.running_nodes)],
+            callbacks=[track_running_nodes(self.state.running_nodes), note_unmatched(self.unmatched)],
         )
         started = time.monotonic()
         self.state.running_step = (step_name, started)
@@ -142,6 +189,10 @@ class DbtSteps:
         return True
 
     def run(self, store: ArtifactStore) -> None:
+        with deprecation_summary_once():
+            self.run_steps(store)
+
+    def run_steps(self, store: ArtifactStore) -> None:
         if not self.deps():
             return
         # Writing manifest.json here would cost a large project 0.4 s on every run; the command
@@ -155,7 +206,8 @@ class DbtSteps:
         try:
             if self.freshness():
                 self.command(store)
-                if docs_follow(self.spec.docs, self.state.exit_code):
+                documents = self.spec.command not in NOTHING_TO_DOCUMENT
+                if documents and docs_follow(self.spec.docs, self.state.exit_code):
                     self.docs()
         finally:
             self.keep_parsed_manifest()
@@ -191,13 +243,35 @@ class DbtSteps:
             self.state.files["manifest.json"] = path.read_bytes()
 
     def freshness(self) -> bool:
-        """Returns whether the run goes on."""
-        if self.spec.freshness == "skip":
+        """Returns whether the run goes on. `source freshness` alone is the check itself."""
+        if self.spec.command in BUILDS_NOTHING or self.spec.freshness == "skip":
             self.state.steps.append(Step("freshness", "skipped", 0.0))
             return True
+        started = time.monotonic()
+        not_created = self.sources_not_created_yet()
+        reason = not_created_yet_reason(not_created) if not_created else None
+        if not_created and set(not_created) >= set(self.manifest.sources):
+            seconds = time.monotonic() - started
+            self.state.steps.append(Step("freshness", "skipped", seconds))
+            log_line(
+                self.out,
+                "step",
+                step="freshness",
+                status="skipped",
+                seconds=round(seconds, 3),
+                reason=reason,
+                runId=self.config.run_id,
+            )
+            return True
         report, result = self.invoke(
-            "freshness", ["source", "freshness", *self.common_args()], keeps=("sources.json",)
-        )
+            "freshness",
+            [
+                "source", "freshness", *exclude_args(not_created),
+                *dbt_threads_args(self.spec), *self.common_args(),
+            ],
+            keeps=("sources.json",),
+            reason=reason,
+        )  # fmt: skip
         # sources.json leaves out sources whose check errored; dbt's result objects have them all.
         self.state.freshness_results = freshness_results(result)
         if not self.failed(freshness_failure(report, self.spec.freshness, self.state.freshness_results)):
@@ -205,15 +279,72 @@ class DbtSteps:
         self.state.steps.append(Step(self.spec.command, "skipped", 0.0))
         return False
 
+    def sources_not_created_yet(self) -> dict[str, str]:
+        """source unique id → the seed of this run that creates its table, for the sources whose
+        table does not exist yet (seeded_sources.py). The warehouse is asked only when the run
+        seeds every seed and some source is a seed's table; if it cannot answer, the freshness
+        step meets the same problem and reports it."""
+        if not run_seeds_everything(self.spec):
+            return {}
+        sources = {
+            unique_id: relation_key(source.database, source.schema, source.identifier)
+            for unique_id, source in self.manifest.sources.items()
+        }
+        seeds = {
+            unique_id: relation_key(node.database, node.schema, node.alias)
+            for unique_id, node in self.manifest.nodes.items()
+            if node.resource_type == "seed"
+        }
+        created = sources_seeds_create(sources, seeds)
+        if not created:
+            return {}
+        from dbt.cli.main import dbtRunner  # noqa: PLC0415
+
+        names = {
+            unique_id: (self.manifest.sources[unique_id].source_name, self.manifest.sources[unique_id].name)
+            for unique_id in created
+        }
+        # dbt's console says nothing of this question; dbt.log keeps its queries.
+        args = ["compile", "--inline", missing_tables_jinja(names), "--no-write-json", "--no-populate-cache"]
+        args += ["--log-level", "none", "--log-level-file", "debug", *self.common_args()]
+        result = dbtRunner(manifest=self.manifest).invoke(args)
+        if isinstance(result.exception, DeadlinePassed):
+            raise StoppedAtDeadline(str(result.exception))
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise Stopped(str(result.exception) or "stopped")
+        compiled = getattr(result.result, "results", None) or []
+        if not result.success or not compiled:
+            return {}
+        rendered = getattr(getattr(compiled[0], "node", None), "compiled_code", None)
+        return {unique_id: created[unique_id] for unique_id in missing_from_rendered(rendered, created)}
+
     def command(self, store: ArtifactStore) -> None:
         args = dbt_command_args(self.spec)
         if self.spec.retry_of is not None:
             args += ["--state", str(self.fetch_earlier_run(store, self.spec.retry_of))]
         # The command's run_results.json is the run's: docs generate writes one of its own later.
-        report, _ = self.invoke(
-            self.spec.command, [*args, *self.common_args()], keeps=("run_results.json", "manifest.json")
-        )
-        self.failed(command_failure(report))
+        keeps = ("run_results.json", "manifest.json")
+        if self.spec.command == "source freshness":
+            keeps += ("sources.json",)
+        self.unmatched.clear()
+        report, result = self.invoke(self.spec.command, [*args, *self.common_args()], keeps=keeps)
+        if self.spec.command == "source freshness":
+            # Alone, the check is the run's purpose: a source stale past error_after fails it
+            # whatever `freshness` says, and the summary's freshness is this step's.
+            self.state.freshness_results = freshness_results(result)
+            self.failed(freshness_failure(report, self.spec.freshness_mode, self.state.freshness_results))
+            return
+        nodes = getattr(result, "results", None)
+        selection = {
+            "command": self.spec.command,
+            "select": self.spec.select,
+            "exclude": self.spec.exclude,
+            "selector": self.spec.selector,
+            "allowEmpty": self.spec.allow_empty,
+        }
+        counted = None if nodes is None else len(nodes)
+        empty = nothing_selected_failure(report, selection, counted, self.unmatched)
+        self.failed(empty or command_failure(report))
 
     def fetch_earlier_run(self, store: ArtifactStore, run_id: str) -> Path:
         """The state of the run `retryOf` names, from its last attempt's folder."""
@@ -232,9 +363,10 @@ class DbtSteps:
         # index.html would fetch manifest.json and catalog.json unsigned and fail there.
         # --no-compile: the command has just compiled what it ran, in this same manifest;
         # compiling the whole project again would cost more than the catalog itself.
+        threads = dbt_threads_args(self.spec)
         report, _ = self.invoke(
             "docs",
-            ["docs", "generate", "--static", "--no-compile", *self.common_args()],
+            ["docs", "generate", "--static", "--no-compile", *threads, *self.common_args()],
             keeps=("catalog.json", "static_index.html"),
         )
         if not self.failed(docs_failure(report)):
@@ -269,6 +401,32 @@ def earlier_run_folder(store: ArtifactStore, run_id: str) -> str:
     return attempt_folder(run_id, attempt)
 
 
+@contextmanager
+def deprecation_summary_once() -> Iterator[None]:
+    """dbt prints its summary of deprecations after every invocation, and counts them for the
+    whole process (dbt.deprecations.active_deprecations): a run of five steps would print the
+    same summary five times. Each step's is held back; the run's is printed once, after its
+    last step, through dbt's own event so that it reaches the console and dbt.log as before.
+    Each deprecation's own warning is already shown once per process by dbt."""
+    from dbt.cli import requires  # noqa: PLC0415
+    from dbt_common.exceptions import DbtBaseException  # noqa: PLC0415
+
+    dbt_summary = requires.show_deprecations_summary
+    requires.show_deprecations_summary = _held_back
+    try:
+        yield
+    finally:
+        requires.show_deprecations_summary = dbt_summary
+        # --warn-error makes the summary an error too; the deprecation itself already failed
+        # the step that met it, which is the run's outcome.
+        with suppress(DbtBaseException):
+            dbt_summary()
+
+
+def _held_back() -> None:
+    return None
+
+
 def track_running_nodes(running: RunningNodes) -> Callable[[Any], None]:
     """A dbtRunner callback that keeps `running` up to date from dbt's NodeStart and
     NodeFinished events, which dbt fires from its worker threads."""
@@ -284,6 +442,17 @@ def track_running_nodes(running: RunningNodes) -> Callable[[Any], None]:
             running.started(unique_id)
         else:
             running.finished(unique_id)
+
+    return on_event
+
+
+def note_unmatched(unmatched: list[str]) -> Callable[[Any], None]:
+    """A dbtRunner callback that adds to `unmatched` each selection criterion dbt warns
+    matches no enabled node (NoNodesForSelectionCriteria)."""
+
+    def on_event(event: Any) -> None:
+        if event.info.name == "NoNodesForSelectionCriteria":
+            unmatched.append(str(getattr(event.data, "spec_raw", "")))
 
     return on_event
 

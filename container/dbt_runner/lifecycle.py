@@ -30,7 +30,7 @@ from .outcome import (
 )
 from .redaction import Redactor
 from .run_log import log_line, now
-from .summary import Step, build_summary
+from .summary import Step, build_summary, has_skipped
 
 RUN_FILES = ("manifest.json", "run_results.json", "sources.json", "catalog.json", "index.html", "dbt.log")
 # One successful run's docs page and the artifacts it was built from; its log and summary stay
@@ -235,10 +235,17 @@ class Run:
             steps=state.steps,
             run_results=run_results,
             sources=state.freshness_results,
-            freshness_mode=state.spec.freshness if state.spec else "skip",
+            freshness_mode=state.spec.freshness_mode if state.spec else "skip",
             error=state.error,
             running_nodes=state.running_nodes.still_running(run_results) if state.stopped else None,
+            # Reading a large project's manifest costs time: only a run that skipped nodes needs it.
+            parent_map=_parent_map(state.files.get("manifest.json")) if has_skipped(run_results) else None,
         )
+
+
+def _parent_map(manifest: bytes | None) -> dict[str, list[str]] | None:
+    parent_map = (_json_or_none(manifest) or {}).get("parent_map")
+    return parent_map if isinstance(parent_map, dict) else None
 
 
 def _json_or_none(body: bytes | None) -> dict[str, Any] | None:

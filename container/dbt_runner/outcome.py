@@ -4,7 +4,8 @@ Exit codes (docs/design.md, "The container contract"): 0 success; 1 dbt reported
 2 dbt could not run; 3 configuration or credentials missing; 4 dbt succeeded but the
 artifacts could not be stored; 5 AWS could not be reached for the credentials or an earlier
 run's artifacts (aws.py), which another attempt may get past; 6 stopped at the run's own
-deadline (deadline.py), shortly before its time limit. The first failure is the run's outcome.
+deadline (deadline.py), shortly before its time limit; 7 the command's selection matched no
+node. The first failure is the run's outcome.
 
 Pure: no dbt, no I/O. The dbt steps report to these rules; the lifecycle stores what they decide.
 """
@@ -12,6 +13,7 @@ Pure: no dbt, no I/O. The dbt steps report to these rules; the lifecycle stores 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,7 @@ EXIT_CONFIG = 3
 EXIT_ARTIFACTS = 4
 EXIT_AWS_UNREACHABLE = 5
 EXIT_DEADLINE = 6
+EXIT_NOTHING_SELECTED = 7
 
 STOPPED_BY_SIGTERM = "stopped by SIGTERM (the task was stopped or timed out)"
 
@@ -60,6 +63,9 @@ class Failure:
 # run's configuration (exit 3), fixed where the run's settings live, never in the project.
 SETTINGS = "settings"  # the profile, or a variable it reads that is not set
 CONNECTION = "connection"  # the warehouse refused the login or could not be reached
+# Or the run's selection: dbt's warning that it matches nothing, raised as an error because the
+# run's warnings are errors (warnError, or DBT_WARN_ERROR). Exit 7, as without warnError.
+NOTHING_SELECTED = "nothing selected"
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,8 @@ class StepReport:
     name: str
     success: bool
     exception: BaseException | None = None
-    # SETTINGS, CONNECTION, or None for dbt or the project (dbt_steps.py tells them apart).
+    # SETTINGS, CONNECTION, NOTHING_SELECTED, or None for dbt or the project (dbt_steps.py
+    # tells them apart).
     cause: str | None = None
     # dbt's own words for the exception, without its "Runtime Error" header, made precise
     # where dbt is vague (the variable an invalid profile lacks); None: the exception's text.
@@ -200,6 +207,56 @@ def command_failure(step: StepReport) -> Failure | None:
     if not step.success:
         return Failure(EXIT_DBT_FAILED, f"{step.name}: dbt reported failures")
     return None
+
+
+# The commands that build or check the nodes a selection picks: for them a selection that picks
+# none is a mistake (a typo, a tag no model carries any more) that dbt reports only as a warning
+# and a success. The others select nothing of their own: retry reruns an earlier run's
+# selection, ls answers with what matches, run-operation runs a macro, and source freshness is
+# judged by the sources' age (functions/shared/run-input-contract.ts, EMPTY_SELECTION_NOT_CHECKED).
+# A state-aware run that finds nothing changed is a success, not this: its caller says so
+# as allowEmpty does.
+EMPTY_SELECTION_FAILS = frozenset({"build", "run", "test", "seed", "snapshot", "compile"})
+
+# The run input's fields that make up a selection, with the dbt option each becomes.
+SELECTION_OPTIONS = (("select", "--select"), ("exclude", "--exclude"), ("selector", "--selector"))
+
+
+def selection_text(spec: Mapping[str, Any]) -> str:
+    """The selection as the command line gives it, for a message; `spec` is the filled run input."""
+    given = [f"{option} {spec[name]}" for name, option in SELECTION_OPTIONS if spec.get(name)]
+    return " ".join(given) if given else "no select, exclude or selector: the whole project"
+
+
+def nothing_selected_failure(
+    step: StepReport, spec: Mapping[str, Any], nodes: int | None, unmatched: Sequence[str]
+) -> Failure | None:
+    """Exit 7 when the command ran no node because its selection matched none, unless the run
+    input allows that (`allowEmpty`). `spec` is the filled run input; `nodes`, how many results
+    the command returned (None: dbt returned none to count); `unmatched`, the selection criteria
+    dbt said match no enabled node. A step whose warnings were errors (warnError) raised at
+    dbt's warning instead: its cause is then NOTHING_SELECTED, and it fails whatever allowEmpty
+    says, as dbt itself refused the selection."""
+    command = str(spec.get("command"))
+    if command not in EMPTY_SELECTION_FAILS:
+        return None
+    if step.cause == NOTHING_SELECTED:
+        return Failure(EXIT_NOTHING_SELECTED, nothing_selected_error(command, spec, unmatched, step.message))
+    if spec.get("allowEmpty") or step.exception is not None or not step.success or nodes != 0:
+        return None
+    return Failure(EXIT_NOTHING_SELECTED, nothing_selected_error(command, spec, unmatched, None))
+
+
+def nothing_selected_error(
+    command: str, spec: Mapping[str, Any], unmatched: Sequence[str], dbt_said: str | None
+) -> str:
+    """summary.json's `error` for exit 7; Evaluate's reason quotes it (functions/evaluate/reasons.ts)."""
+    text = f"{command}: the selection matched no node ({selection_text(spec)})"
+    if unmatched:
+        text += "; no enabled node matches " + ", ".join(f"'{criterion}'" for criterion in unmatched)
+    elif dbt_said:
+        text += f"; dbt: {one_line(dbt_said)}"
+    return text
 
 
 def docs_follow(docs: bool, exit_code: int) -> bool:

@@ -21,12 +21,18 @@ __all__ = [
     "InvalidRunInput",
     "RunSpec",
     "dbt_command_args",
+    "dbt_threads_args",
     "dbt_vars_args",
     "parse_run_spec",
 ]
 
 # A run id names the execution and the artifacts' folder: the same words as `retryOf`.
 RUN_ID_PATTERN = re.compile(FIELDS["retryOf"]["pattern"])
+
+# The commands that build nothing: no freshness check runs before them (`source freshness` is
+# the check itself), and only compile's output is worth a docs site.
+BUILDS_NOTHING = frozenset({"compile", "ls", "run-operation", "source freshness"})
+NOTHING_TO_DOCUMENT = frozenset({"ls", "run-operation", "source freshness"})
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,28 @@ class RunSpec:
     command: str = "build"
     select: str | None = None
     exclude: str | None = None
+    selector: str | None = None
     full_refresh: bool = False
     vars: dict[str, Any] | None = None
     freshness: str = "warn"
     docs: bool = True
     retry_of: str | None = None
     timeout_seconds: int | None = None
+    threads: int | None = None
+    fail_fast: bool = False
+    warn_error: bool = False
+    macro: str | None = None
+    args: dict[str, Any] | None = None
+    allow_empty: bool = False
     _filled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def freshness_mode(self) -> str:
+        """How the run checks freshness: `source freshness` alone always does, and fails on
+        sources stale past error_after; the commands that build nothing never do."""
+        if self.command == "source freshness":
+            return "fail"
+        return "skip" if self.command in BUILDS_NOTHING else self.freshness
 
     def to_json_dict(self) -> dict[str, Any]:
         """The filled spec in the run input's own camelCase shape."""
@@ -56,26 +77,50 @@ def parse_run_spec(raw: Any) -> RunSpec:
         command=filled["command"],
         select=filled.get("select"),
         exclude=filled.get("exclude"),
+        selector=filled.get("selector"),
         full_refresh=filled["fullRefresh"],
         vars=filled.get("vars"),
         freshness=filled["freshness"],
         docs=filled["docs"],
         retry_of=filled.get("retryOf"),
         timeout_seconds=filled.get("timeoutSeconds"),
+        threads=filled.get("threads"),
+        fail_fast=filled.get("failFast", False),
+        warn_error=filled.get("warnError", False),
+        macro=filled.get("macro"),
+        args=filled.get("args"),
+        allow_empty=filled.get("allowEmpty", False),
         _filled=filled,
     )
 
 
 def dbt_command_args(spec: RunSpec) -> list[str]:
-    """The command's own argv for dbtRunner: one item per word, so nothing is ever re-split."""
-    args = [spec.command]
+    """The command's own argv for dbtRunner: one item per word, so nothing is ever re-split.
+    The run input's rules have already refused what dbt refuses for the command."""
+    # `source freshness` is dbt's two words; no other command has a space.
+    args = spec.command.split(" ")
+    if spec.macro is not None:
+        args.append(spec.macro)
+    if spec.args is not None:
+        args += ["--args", json.dumps(spec.args, separators=(",", ":"))]
     if spec.select is not None:
         args += ["--select", *selector_words(spec.select)]
     if spec.exclude is not None:
         args += ["--exclude", *selector_words(spec.exclude)]
+    if spec.selector is not None:
+        args += ["--selector", spec.selector]
     if spec.full_refresh:
         args.append("--full-refresh")
-    return args
+    if spec.fail_fast:
+        args.append("--fail-fast")
+    if spec.warn_error:
+        args.append("--warn-error")
+    return args + dbt_threads_args(spec)
+
+
+def dbt_threads_args(spec: RunSpec) -> list[str]:
+    """For every step that queries the warehouse (freshness, the command, docs): ls runs none."""
+    return [] if spec.threads is None else ["--threads", str(spec.threads)]
 
 
 def dbt_vars_args(spec: RunSpec) -> list[str]:

@@ -4,6 +4,7 @@ reads it as it is. Pure: no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +13,9 @@ COUNTED_STATUSES = ("success", "pass", "error", "fail", "warn", "skipped")
 # Worst first: alerts cut the list, so what broke must come before what was merely skipped.
 NOT_SUCCEEDED = ("error", "runtime error", "fail", "partial success", "warn", "skipped")
 FRESHNESS_STATUSES = {"pass": "pass", "warn": "warn", "error": "error", "runtime error": "error"}
+# The statuses that skip what is downstream, and the nodes that test another one.
+FAILED = ("error", "runtime error", "fail")
+TEST_TYPES = ("test", "unit_test")
 
 
 @dataclass
@@ -41,23 +45,73 @@ def _node_message(result: dict[str, Any]) -> str | None:
     return cut(result.get("message"))
 
 
-def node_outcomes(run_results: dict[str, Any] | None) -> tuple[dict[str, int], list[dict[str, Any]]]:
-    """Counts per status, and the nodes that did not succeed (docs/design.md, "summary.json": `nodes`)."""
+def has_skipped(run_results: dict[str, Any] | None) -> bool:
+    """Whether the run skipped a node: only then is the manifest's parent map worth reading."""
+    return any(result.get("status") == "skipped" for result in (run_results or {}).get("results", []))
+
+
+def skipped_because_of(
+    run_results: dict[str, Any] | None, parent_map: Mapping[str, list[str]]
+) -> dict[str, list[str]]:
+    """For each skipped node, the nodes whose failure skipped it: the failed nodes upstream
+    (manifest.json's `parent_map`, child → parents), reached through skipped ones only. A
+    failing test skips what is downstream of the node it tests, which the parent map links to
+    that node, not to the test; a failing unit test skips the very model it tests. Nodes skipped
+    for another reason (`dbt retry`, a fail-fast stop) have no entry."""
+    statuses = {
+        str(result.get("unique_id", "")): str(result.get("status", ""))
+        for result in (run_results or {}).get("results", [])
+    }
+    failed = {unique_id for unique_id, status in statuses.items() if status in FAILED}
+    failed_tests_of: dict[str, set[str]] = {}
+    for unique_id in failed:
+        if resource_type(unique_id) in TEST_TYPES:
+            for tested in parent_map.get(unique_id, []):
+                failed_tests_of.setdefault(tested, set()).add(unique_id)
+    causes: dict[str, list[str]] = {}
+    for unique_id, status in statuses.items():
+        if status != "skipped":
+            continue
+        found = set(failed_tests_of.get(unique_id, ()))
+        seen = {unique_id}
+        upstream = list(parent_map.get(unique_id, []))
+        while upstream:
+            parent = upstream.pop()
+            if parent in seen:
+                continue
+            seen.add(parent)
+            found |= failed_tests_of.get(parent, set())
+            if parent in failed:
+                found.add(parent)
+            elif statuses.get(parent) == "skipped":
+                upstream.extend(parent_map.get(parent, []))
+        if found:
+            causes[unique_id] = sorted(found)
+    return causes
+
+
+def node_outcomes(
+    run_results: dict[str, Any] | None, parent_map: Mapping[str, list[str]] | None = None
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """Counts per status, and the nodes that did not succeed (docs/design.md, "summary.json":
+    `nodes`); with the manifest's `parent_map`, a skipped node names what skipped it."""
     counts = dict.fromkeys(COUNTED_STATUSES, 0)
     nodes: list[dict[str, Any]] = []
+    causes = skipped_because_of(run_results, parent_map) if parent_map else {}
     for result in (run_results or {}).get("results", []):
         status = str(result.get("status", "unknown"))
         counts[status] = counts.get(status, 0) + 1
         if status in NOT_SUCCEEDED:
             unique_id = str(result.get("unique_id", ""))
-            nodes.append(
-                {
-                    "uniqueId": unique_id,
-                    "resourceType": resource_type(unique_id),
-                    "status": status,
-                    "message": _node_message(result),
-                }
-            )
+            node = {
+                "uniqueId": unique_id,
+                "resourceType": resource_type(unique_id),
+                "status": status,
+                "message": _node_message(result),
+            }
+            if unique_id in causes:
+                node["skippedBecauseOf"] = causes[unique_id]
+            nodes.append(node)
     nodes.sort(key=lambda node: (NOT_SUCCEEDED.index(node["status"]), node["uniqueId"]))
     return counts, nodes
 
@@ -100,10 +154,12 @@ def build_summary(
     job: str | None = None,
     attempt: int = 1,
     running_nodes: list[str] | None = None,
+    parent_map: Mapping[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """`running_nodes`: for a run that was stopped (SIGTERM or its deadline), the nodes dbt
-    had started and not finished; None otherwise, and the field is left out."""
-    counts, nodes = node_outcomes(run_results)
+    had started and not finished; None otherwise, and the field is left out. `parent_map`:
+    manifest.json's, for the failures that skipped nodes (`skippedBecauseOf`)."""
+    counts, nodes = node_outcomes(run_results, parent_map)
     summary: dict[str, Any] = {
         "runId": run_id,
         "attempt": attempt,

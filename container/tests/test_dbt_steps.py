@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 from dbt_runner.config import RunnerConfig
-from dbt_runner.dbt_steps import freshness_results, step_cause
-from dbt_runner.outcome import CONNECTION, SETTINGS
+from dbt_runner.dbt_steps import freshness_results, selection_warning, step_cause
+from dbt_runner.outcome import CONNECTION, NOTHING_SELECTED, SETTINGS
 
 
 def test_freshness_records_keep_every_source_with_its_status_and_only_failures_keep_a_message() -> None:
@@ -120,3 +120,21 @@ def test_an_error_of_dbt_or_the_project_is_no_configuration_fault(tmp_path: Path
     assert step_cause(DbtProjectError("Invalid project config"), _config(tmp_path)) == (None, None)
     assert step_cause(ValueError("boom"), _config(tmp_path)) == (None, None)
     assert step_cause(None, _config(tmp_path)) == (None, None)
+
+
+def test_dbts_warnings_that_a_selection_matched_nothing_are_recognised_by_their_own_wording() -> None:
+    from dbt.events.types import NoNodesForSelectionCriteria, NothingToDo  # noqa: PLC0415
+
+    assert selection_warning(NoNodesForSelectionCriteria(spec_raw="tag:nighlty").message()) == "tag:nighlty"
+    assert selection_warning(NothingToDo().message()) == ""
+    assert selection_warning("Compilation Error in model orders") is None
+
+
+def test_a_selection_warning_raised_as_an_error_is_the_selections_fault(tmp_path: Path) -> None:
+    from dbt_common.exceptions.events import EventCompilationError  # noqa: PLC0415
+
+    text = "The selection criterion 'ordrs' does not match any enabled nodes"
+
+    assert step_cause(EventCompilationError(text, None), _config(tmp_path)) == (NOTHING_SELECTED, text)
+    # Another warning raised as an error is the project's, as any compilation error is.
+    assert step_cause(EventCompilationError("Unused config paths", None), _config(tmp_path)) == (None, None)

@@ -286,7 +286,8 @@ def test_freshness_fail_stops_the_run_on_a_stale_source(project: Project) -> Non
 def test_freshness_fail_on_a_source_that_cannot_be_checked_gives_exit_2(project: Project) -> None:
     project.query("drop table main_sandbox.raw_products")
 
-    result = project.run("unchecked", {"freshness": "fail"})
+    # `run` loads no seed: the table stays missing (a build would seed it, and leave it unchecked).
+    result = project.run("unchecked", {"command": "run", "freshness": "fail"})
 
     assert result.exit_code == 2, result.output
     summary = project.summary("unchecked")
@@ -594,3 +595,41 @@ def test_run_without_its_attempt_start_counts_the_deadline_from_the_container_st
     # 600 s less the margin (20 s grace + 10 s to store + 60 s for ECS), from about now.
     assert deadline["marginSeconds"] == 90
     assert 500 < deadline["secondsLeft"] <= 510
+
+
+def test_a_typo_in_the_selection_fails_the_run_with_exit_7_naming_the_selection(project: Project) -> None:
+    result = project.run("typo", {"select": "ordrs", "freshness": "skip"})
+
+    assert result.exit_code == 7, result.output
+    summary = project.summary("typo")
+    assert summary["exitCode"] == 7
+    assert summary["error"] == (
+        "build: the selection matched no node (--select ordrs); no enabled node matches 'ordrs'"
+    )
+    assert summary["counts"]["success"] == 0
+    # Nothing was built, so there is nothing for docs to describe.
+    assert [step["name"] for step in summary["steps"]][-1] == "build"
+    assert not (project.run_dir("typo") / "index.html").exists()
+
+
+def test_allow_empty_lets_a_selection_that_matches_nothing_succeed(project: Project) -> None:
+    result = project.run(
+        "maybe-nothing", {"select": "ordrs", "freshness": "skip", "docs": False, "allowEmpty": True}
+    )
+
+    assert result.exit_code == 0, result.output
+    summary = project.summary("maybe-nothing")
+    assert summary["exitCode"] == 0
+    assert "error" not in summary
+
+
+def test_with_warn_error_dbt_refuses_the_empty_selection_itself_and_the_run_still_exits_7(
+    project: Project,
+) -> None:
+    result = project.run("strict-typo", {"select": "ordrs", "freshness": "skip", "warnError": True})
+
+    assert result.exit_code == 7, result.output
+    assert project.summary("strict-typo")["error"] == (
+        "build: the selection matched no node (--select ordrs); "
+        "dbt: The selection criterion 'ordrs' does not match any enabled nodes"
+    )

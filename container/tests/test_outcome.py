@@ -9,12 +9,15 @@ from dbt_runner.config import ConfigError
 from dbt_runner.credentials import CredentialsError
 from dbt_runner.outcome import (
     CONNECTION,
+    EMPTY_SELECTION_FAILS,
     EXIT_ARTIFACTS,
     EXIT_AWS_UNREACHABLE,
     EXIT_CONFIG,
     EXIT_DBT_ERROR,
     EXIT_DBT_FAILED,
+    EXIT_NOTHING_SELECTED,
     EXIT_SUCCESS,
+    NOTHING_SELECTED,
     RUN_ERRORS,
     SETTINGS,
     STOPPED_BY_SIGTERM,
@@ -29,11 +32,13 @@ from dbt_runner.outcome import (
     docs_follow,
     freshness_failure,
     missing_env_vars_message,
+    nothing_selected_failure,
     run_error_failure,
     run_status,
     setup_failure,
     stopped_by_watchdog,
 )
+from dbt_runner.run_input import CONTRACT
 from dbt_runner.run_spec import InvalidRunInput
 
 
@@ -288,3 +293,92 @@ def test_the_watchdog_stopping_a_run_is_exit_2_naming_the_grace_period() -> None
         EXIT_DBT_ERROR,
         "stopped by SIGTERM (the task was stopped or timed out); dbt had not stopped 2 s later",
     )
+
+
+# --- a selection that matches no node (exit 7) ---------------------------------------------
+
+
+def test_a_build_whose_selection_matched_no_node_fails_naming_the_selection_and_the_unmatched_word() -> None:
+    spec = {"command": "build", "select": "ordrs", "exclude": "tag:wip", "allowEmpty": False}
+
+    assert nothing_selected_failure(ok("build"), spec, 0, ["ordrs"]) == Failure(
+        EXIT_NOTHING_SELECTED,
+        "build: the selection matched no node (--select ordrs --exclude tag:wip); "
+        "no enabled node matches 'ordrs'",
+    )
+
+
+def test_a_selection_emptied_by_its_exclude_fails_though_every_word_matched_something() -> None:
+    spec = {"command": "run", "select": "orders", "exclude": "orders"}
+
+    failure = nothing_selected_failure(ok("run"), spec, 0, [])
+
+    assert failure == Failure(
+        EXIT_NOTHING_SELECTED, "run: the selection matched no node (--select orders --exclude orders)"
+    )
+
+
+def test_a_command_that_found_nothing_in_the_whole_project_says_no_selection_was_given() -> None:
+    failure = nothing_selected_failure(ok("snapshot"), {"command": "snapshot"}, 0, [])
+
+    assert failure is not None
+    assert failure.error == (
+        "snapshot: the selection matched no node (no select, exclude or selector: the whole project)"
+    )
+
+
+def test_a_yaml_selector_that_matched_nothing_is_named() -> None:
+    failure = nothing_selected_failure(ok("build"), {"command": "build", "selector": "nightly"}, 0, [])
+
+    assert failure is not None
+    assert "(--selector nightly)" in failure.error
+
+
+def test_allow_empty_lets_an_empty_selection_succeed() -> None:
+    spec = {"command": "build", "select": "ordrs", "allowEmpty": True}
+
+    assert nothing_selected_failure(ok("build"), spec, 0, ["ordrs"]) is None
+
+
+@pytest.mark.parametrize("nodes", [1, None])
+def test_a_selection_that_ran_nodes_or_returned_no_results_to_count_is_not_empty(nodes: int | None) -> None:
+    # One word of several matching nothing still ran the others: dbt's warning stays a warning.
+    spec = {"command": "build", "select": "ordrs orders"}
+
+    assert nothing_selected_failure(ok("build"), spec, nodes, ["ordrs"]) is None
+
+
+def test_a_failed_or_raising_command_is_judged_by_its_failures_not_its_selection() -> None:
+    spec = {"command": "build", "select": "orders"}
+
+    assert nothing_selected_failure(failed("build"), spec, 0, []) is None
+    assert nothing_selected_failure(raised("build", RuntimeError("boom")), spec, None, []) is None
+
+
+@pytest.mark.parametrize("command", ["retry", "ls", "run-operation", "source freshness"])
+def test_commands_without_a_selection_of_their_own_never_fail_for_an_empty_one(command: str) -> None:
+    assert nothing_selected_failure(ok(command), {"command": command}, 0, []) is None
+
+
+def test_dbts_warning_raised_as_an_error_is_exit_7_even_with_allow_empty() -> None:
+    # warnError: dbt raised at its own warning and ran nothing, whatever allowEmpty says.
+    text = "The selection criterion 'ordrs' does not match any enabled nodes"
+    step = raised("build", RuntimeError(text), cause=NOTHING_SELECTED, message=text)
+
+    failure = nothing_selected_failure(
+        step, {"command": "build", "select": "ordrs", "allowEmpty": True}, None, []
+    )
+
+    assert failure == Failure(
+        EXIT_NOTHING_SELECTED, f"build: the selection matched no node (--select ordrs); dbt: {text}"
+    )
+
+
+def test_the_commands_an_empty_selection_fails_are_exactly_those_the_contract_lets_allow_empty() -> None:
+    # The run input refuses allowEmpty where it would change nothing: the two lists together
+    # are every command, and neither holds one of the other's.
+    [rule] = [rule for rule in CONTRACT["rules"] if rule["field"] == "allowEmpty"]
+    [command] = [field for field in CONTRACT["fields"] if field["name"] == "command"]
+
+    assert EMPTY_SELECTION_FAILS.isdisjoint(rule["when"]["in"])
+    assert EMPTY_SELECTION_FAILS | set(rule["when"]["in"]) == set(command["values"])

@@ -42,14 +42,23 @@ def test_in_dev_models_use_the_base_schema_and_raw_data_its_custom_schema(empty_
     assert schemas["raw_orders"] == schemas["raw_customers"] == "main_raw"
 
 
-def test_first_run_on_an_empty_warehouse_warns_on_freshness_and_still_builds(empty_project: Project) -> None:
-    # Until the raw data has landed once, the sources cannot be checked: with the default
-    # `warn` the run goes on, and the build's seeds land them.
-    result = empty_project.run("first-ever", {"docs": False})
+def test_first_run_on_an_empty_warehouse_says_in_one_line_that_its_seeds_create_the_sources(
+    empty_project: Project,
+) -> None:
+    # The raw tables are the seeds' own: before the build lands them there is nothing to check,
+    # and one line says so instead of one freshness error per source.
+    result = empty_project.run("first-ever", {"docs": False, "freshness": "fail"})
 
     assert result.exit_code == 0, result.output
+    assert "freshness of raw." not in result.output
+    assert "Runtime Error in source" not in result.output
+    [freshness] = [step for step in result.log_events("step") if step["step"] == "freshness"]
+    assert freshness["status"] == "skipped"
+    assert freshness["reason"] == (
+        "not checked: source.shop.raw.customers, source.shop.raw.order_items, source.shop.raw.orders,"
+        " source.shop.raw.products: their tables do not exist yet, and this run's seeds create them"
+    )
     summary = empty_project.summary("first-ever")
-    assert summary["freshness"]["status"] == "error"
-    assert len(summary["freshness"]["sources"]) == 4
+    assert summary["freshness"] == {"status": "skipped", "sources": []}
     assert summary["counts"]["error"] == summary["counts"]["fail"] == 0
     assert "orders" in schemas_by_relation(empty_project)

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from dbt_runner.summary import MESSAGE_LIMIT, Step, build_summary, freshness_outcome, node_outcomes
+from dbt_runner.summary import (
+    MESSAGE_LIMIT,
+    Step,
+    build_summary,
+    freshness_outcome,
+    has_skipped,
+    node_outcomes,
+    skipped_because_of,
+)
 
 
 def result(unique_id: str, status: str, message: str | None = None) -> dict:
@@ -109,3 +117,93 @@ def test_a_stopped_run_lists_the_nodes_that_were_running_and_others_leave_the_fi
     assert stopped["runningNodes"] == ["model.shop.orders", "model.shop.customers"]
     assert stopped_idle["runningNodes"] == []
     assert "runningNodes" not in finished
+
+
+# stg_orders → orders → customers, stg_customers → customers; each model has a test.
+PARENT_MAP = {
+    "model.shop.stg_orders": ["seed.shop.raw_orders"],
+    "model.shop.stg_customers": ["seed.shop.raw_customers"],
+    "model.shop.orders": ["model.shop.stg_orders"],
+    "model.shop.customers": ["model.shop.orders", "model.shop.stg_customers"],
+    "test.shop.unique_stg_orders_id": ["model.shop.stg_orders"],
+    "test.shop.unique_stg_customers_id": ["model.shop.stg_customers"],
+    "test.shop.unique_customers_id": ["model.shop.customers"],
+    "unit_test.shop.orders.sums_items": ["model.shop.orders"],
+}
+
+
+def test_a_skipped_node_names_the_failed_node_upstream_through_other_skipped_ones() -> None:
+    run_results = {
+        "results": [
+            result("model.shop.stg_orders", "error", "Conversion Error"),
+            result("model.shop.stg_customers", "success"),
+            result("test.shop.unique_stg_customers_id", "pass"),
+            result("test.shop.unique_stg_orders_id", "skipped"),
+            result("model.shop.orders", "skipped"),
+            result("model.shop.customers", "skipped"),
+            result("test.shop.unique_customers_id", "skipped"),
+        ]
+    }
+
+    _, nodes = node_outcomes(run_results, PARENT_MAP)
+
+    skipped = {node["uniqueId"]: node.get("skippedBecauseOf") for node in nodes if node["status"] != "error"}
+    assert skipped == {
+        "model.shop.customers": ["model.shop.stg_orders"],
+        "model.shop.orders": ["model.shop.stg_orders"],
+        "test.shop.unique_customers_id": ["model.shop.stg_orders"],
+        "test.shop.unique_stg_orders_id": ["model.shop.stg_orders"],
+    }
+    assert "skippedBecauseOf" not in nodes[0]
+
+
+def test_a_failing_test_is_what_skipped_the_nodes_downstream_of_the_model_it_tests() -> None:
+    run_results = {
+        "results": [
+            result("model.shop.stg_orders", "success"),
+            result("test.shop.unique_stg_orders_id", "fail", "Got 2 results"),
+            result("model.shop.stg_customers", "success"),
+            result("test.shop.unique_stg_customers_id", "fail", "Got 1 result"),
+            result("model.shop.orders", "skipped"),
+            result("model.shop.customers", "skipped"),
+        ]
+    }
+
+    causes = skipped_because_of(run_results, PARENT_MAP)
+
+    assert causes == {
+        "model.shop.orders": ["test.shop.unique_stg_orders_id"],
+        "model.shop.customers": ["test.shop.unique_stg_customers_id", "test.shop.unique_stg_orders_id"],
+    }
+
+
+def test_a_failing_unit_test_is_what_skipped_the_model_it_tests() -> None:
+    run_results = {
+        "results": [
+            result("model.shop.stg_orders", "success"),
+            result("unit_test.shop.orders.sums_items", "fail", "actual differs from expected"),
+            result("model.shop.orders", "skipped"),
+        ]
+    }
+
+    assert skipped_because_of(run_results, PARENT_MAP) == {
+        "model.shop.orders": ["unit_test.shop.orders.sums_items"]
+    }
+
+
+def test_a_node_skipped_with_no_failure_upstream_names_none() -> None:
+    # `dbt retry` or a fail-fast stop skips nodes whose parents all succeeded.
+    run_results = {
+        "results": [result("model.shop.stg_orders", "success"), result("model.shop.orders", "skipped")]
+    }
+
+    _, nodes = node_outcomes(run_results, PARENT_MAP)
+
+    assert skipped_because_of(run_results, PARENT_MAP) == {}
+    assert "skippedBecauseOf" not in nodes[0]
+
+
+def test_only_a_run_that_skipped_nodes_needs_the_parent_map() -> None:
+    assert has_skipped({"results": [result("model.shop.orders", "skipped")]})
+    assert not has_skipped({"results": [result("model.shop.orders", "error")]})
+    assert not has_skipped(None)

@@ -45,7 +45,7 @@ import {
   taskIdOf,
 } from './ecs-task.ts';
 import * as reasons from './reasons.ts';
-import { type ConfigCause, cut, type RunPlace, type Wording } from './reasons.ts';
+import { type ConfigCause, cut, type RunPlace, type Selection, type Wording } from './reasons.ts';
 
 // evaluate.ts words its own reasons with these.
 export { cut, QUOTE_CHARS } from './reasons.ts';
@@ -124,6 +124,9 @@ const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
   // The runner stopped dbt at the run's own deadline, shortly before RunDbt's timer fires:
   // the same verdict as Step Functions timing the task out (States.Timeout).
   6: 'TIMED_OUT',
+  // The command's selection matched no node (a typo, a tag no model carries any more): dbt
+  // itself calls that a success, which would hide a broken job.
+  7: 'NOTHING_SELECTED',
 };
 
 /** The runner's exit when it could not reach Secrets Manager, Glue or S3 (a network error,
@@ -457,15 +460,20 @@ export const placeOf = (artifactsUri: string | null | undefined): RunPlace =>
   typeof artifactsUri === 'string' && artifactsUri.startsWith('file://') ? 'local' : 'aws';
 
 /**
- * The hint for what the dbt runner itself reported (exit 2, 3 or 5), made to fit its cause, as
- * its summary.json's `error` names it, and where the run ran; `fallback` when neither applies.
+ * The hint for what the dbt runner itself reported (exit 2, 3, 5 or 7), made to fit its cause,
+ * as its summary.json's `error` names it, where the run ran and the run input's selection
+ * (`selection`, for exit 7); the judgement's own hint when none applies.
  */
 export function runnerHint(
   judgement: Pick<Judgement, 'verdict' | 'exitCode' | 'hint'>,
   error: string | null,
   artifactsUri: string | null | undefined,
+  selection?: Selection,
 ): string | null {
   const place = placeOf(artifactsUri);
+  if (judgement.verdict === 'NOTHING_SELECTED' && selection !== undefined) {
+    return reasons.nothingSelectedHint(selection);
+  }
   if (judgement.verdict === 'DBT_ERROR' && judgement.exitCode === 2) {
     return reasons.dbtErrorHint(place);
   }

@@ -15,7 +15,7 @@ import {
   QUOTE_CHARS,
   runnerHint,
 } from './classify.ts';
-import { unreachableFromTask } from './reasons.ts';
+import { nothingSelected, unreachableFromTask } from './reasons.ts';
 import type { EvaluationSummary } from './summary.ts';
 
 const JOB_RE = /^[A-Za-z0-9_-]{1,64}$/;
@@ -99,7 +99,7 @@ export function buildEvaluation(
   const retryable = judgement.verdict === 'INFRA_RETRYABLE';
   const retry = retryable && attemptsLeft;
   const reason = withSummary(judgement, summary);
-  const runnerSaid = runnerHint(judgement, summary?.error ?? null, run?.artifactsUri);
+  const runnerSaid = runnerHint(judgement, summary?.error ?? null, run?.artifactsUri, run?.spec);
   const hint = retryable
     ? attemptsHint(runnerSaid, attempt, settings.maxAttempts, retry)
     : runnerSaid;
@@ -169,6 +169,9 @@ function withSummary(judgement: Judgement, summary: EvaluationSummary | null): s
         ? 'dbt could not run'
         : 'The dbt container is misconfigured';
     return sentence(`${what} (exit ${judgement.exitCode}): ${summary.error}`);
+  }
+  if (judgement.verdict === 'NOTHING_SELECTED' && summary.error !== null) {
+    return nothingSelected(summary.error, undefined).reason;
   }
   if (
     (judgement.verdict === 'INFRA_RETRYABLE' || judgement.verdict === 'INFRA_FAILED') &&

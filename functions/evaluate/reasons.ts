@@ -177,12 +177,27 @@ const UNREACHABLE_HINT_AWS =
 const UNREACHABLE_HINT_LOCAL =
   "Check this machine's network, proxy and VPN, and AWS_REGION and AWS_ENDPOINT_URL in the shell that started the run: it read its credentials or an earlier run from AWS.";
 
+/** The fields of a run input that make up its selection, as the exit 7 hint names them. */
+export interface Selection {
+  command?: string;
+  select?: string;
+  exclude?: string;
+  selector?: string;
+}
+
+const ALLOW_EMPTY_HINT =
+  'If a run that selects nothing is expected (a tag that only some days carry), set allowEmpty: true in its run input.';
+
+/** A value as a shell takes it: quoted unless it holds only characters no shell reads. */
+const shellWord = (value: string): string =>
+  /^[A-Za-z0-9_.:/,=+@-]+$/.test(value) ? value : `'${value}'`;
+
 /** What each of the dbt runner's own exit codes means; classify.ts gives their verdicts. */
 export const DBT_EXITS = {
   0: { reason: 'dbt finished successfully (exit 0).', hint: null },
   1: {
     reason:
-      'dbt reported failures (exit 1): a model error, a failing test or, with freshness fail, a stale source.',
+      'dbt reported failures (exit 1): a model error, a failing test, a run-operation macro that raised, a warning with warnError, or a stale source (with freshness fail, or command source freshness).',
     hint: "Open the run's summary.json and dbt.log to see which nodes failed; after fixing them, rerun only those with command retry and retryOf set to this run's id.",
   },
   2: {
@@ -208,7 +223,42 @@ export const DBT_EXITS = {
       "dbt was stopped at the run's time limit (exit 6): the dbt container stopped it shortly before Step Functions would have.",
     hint: timeLimitHint(undefined),
   },
+  7: {
+    reason: "The run's selection matched no node, so dbt ran nothing (exit 7).",
+    hint: nothingSelectedHint(undefined),
+  },
 } satisfies Record<number, Wording>;
+
+/**
+ * What to do about a selection that matched no node (exit 7), naming the selection of the
+ * run's input (undefined when Evaluate has none) in a command that lists what it matches.
+ */
+export function nothingSelectedHint(selection: Selection | undefined): string {
+  const options = (['select', 'exclude', 'selector'] as const)
+    .filter((name) => typeof selection?.[name] === 'string')
+    .map((name) => `--${name} ${shellWord(cut(selection?.[name] ?? '', 200))}`);
+  if (selection !== undefined && options.length === 0) {
+    const command = cut(selection.command ?? 'the command', 40);
+    return `No select, exclude or selector was given: the project has no node that dbt ${command} runs. ${ALLOW_EMPTY_HINT}`;
+  }
+  const listing =
+    options.length === 0
+      ? '`serverless-dbt local --command ls` with the same --select, --exclude or --selector lists what they match'
+      : `\`serverless-dbt local --command ls ${options.join(' ')}\` lists what the selection matches`;
+  return `Check the spelling of each selector word and that the models, tags or paths it names still exist: ${listing}. ${ALLOW_EMPTY_HINT}`;
+}
+
+/** Exit 7, quoting the runner's error (summary.json's), which names the selection. */
+export const nothingSelected = (
+  error: string | null,
+  selection: Selection | undefined,
+): Wording => ({
+  reason:
+    error === null
+      ? DBT_EXITS[7].reason
+      : `The run's selection matched no node, so dbt ran nothing (exit 7): ${quote(error)}`,
+  hint: nothingSelectedHint(selection),
+});
 
 /** Running nodes an exit 6 reason names; the rest are counted. */
 export const MAX_NAMED_RUNNING_NODES = 5;

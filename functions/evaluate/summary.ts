@@ -5,11 +5,18 @@
  */
 import * as z from 'zod';
 import type { Evaluation, NodeOutcome, StatusCounts } from '../shared/contracts.ts';
+import { collapseSkipped } from '../shared/skipped-downstream.ts';
 
 export type EvaluationSummary = NonNullable<Evaluation['summary']>;
 
 /** Nodes kept in the evaluation; the rest are only counted (`nodesOmitted`). */
 export const MAX_NODES = 50;
+/** Groups of nodes skipped downstream of failures kept in the evaluation; the rest are counted. */
+export const MAX_GROUPS = 20;
+/** Failures named per group: a node skipped by more is rare, and the alert names a few. */
+export const MAX_GROUP_FAILURES = 5;
+/** A failure's unique id in a group, as the alert shows one: the groups stay small in the state. */
+const GROUP_ID_CHARS = 200;
 /** Freshness sources kept in the evaluation. */
 export const MAX_SOURCES = 50;
 /** A node's message, as the container cuts it too. */
@@ -31,6 +38,8 @@ const nodeSchema = z.looseObject({
   resourceType: z.string().optional(),
   status: z.string(),
   message: z.string().nullable().optional(),
+  /** On a skipped node: the failed nodes upstream that skipped it. Unreadable, it is not known. */
+  skippedBecauseOf: z.array(z.string()).optional().catch(undefined),
 });
 
 const summarySchema = z.looseObject({
@@ -99,9 +108,19 @@ export function parseSummary(text: string, expected: SummaryExpectation): Parsed
   return { summary: trimSummary(file) };
 }
 
-/** The summary as the evaluation keeps it: at most MAX_NODES nodes, worst first. */
+/**
+ * The summary as the evaluation keeps it: nodes skipped because others failed counted per
+ * failure (at most MAX_GROUPS groups, of at most MAX_GROUP_FAILURES failures each), the
+ * other nodes listed, at most MAX_NODES, worst first.
+ */
 export function trimSummary(file: SummaryFile): EvaluationSummary {
-  const ranked = file.nodes
+  // Collapsed before the nodes are cut: the counts are of every skipped node, not of those kept.
+  const { listed, skippedDownstream } = collapseSkipped(file.nodes);
+  const groups = skippedDownstream.slice(0, MAX_GROUPS);
+  const groupsOmitted = skippedDownstream
+    .slice(MAX_GROUPS)
+    .reduce((total, group) => total + group.count, 0);
+  const ranked = listed
     .map((node, index) => ({ node, index, rank: rankOf(node.status) }))
     .sort((a, b) => a.rank - b.rank || a.index - b.index)
     .map(({ node }) => node);
@@ -115,7 +134,7 @@ export function trimSummary(file: SummaryFile): EvaluationSummary {
   return {
     counts: countsOf(file.counts),
     nodes,
-    nodesOmitted: ranked.length - nodes.length,
+    nodesOmitted: ranked.length - nodes.length + groupsOmitted,
     freshness: {
       status: cutText(freshness.status, STATUS_CHARS),
       sources: freshness.sources.slice(0, MAX_SOURCES).map((source) => ({
@@ -124,6 +143,16 @@ export function trimSummary(file: SummaryFile): EvaluationSummary {
       })),
     },
     error: errorOf(ranked, file.error),
+    ...(groups.length === 0
+      ? {}
+      : {
+          skippedDownstream: groups.map((group) => ({
+            of: group.of
+              .slice(0, MAX_GROUP_FAILURES)
+              .map((uniqueId) => cutText(uniqueId, GROUP_ID_CHARS)),
+            count: group.count,
+          })),
+        }),
     ...(file.runningNodes === undefined
       ? {}
       : {

@@ -7,6 +7,8 @@
  * characters, sections of at most 3,000 characters, at most 10 fields of at most 2,000.
  * Of the nodes that did not succeed, the worst come first and at most MAX_LISTED_NODES are
  * listed; a last line counts the rest (and those Evaluate already left out of the state).
+ * Nodes skipped because others failed are one line per failure: "17 skipped downstream of
+ * stg_orders".
  *
  * Text that comes from dbt or the task (node ids and messages, reasons, stopped reasons) is
  * escaped for mrkdwn (&, <, >), so it can neither form links nor mention anyone.
@@ -19,6 +21,7 @@ import type {
   StatusCounts,
   Verdict,
 } from '../shared/contracts.ts';
+import { type SkippedDownstream, skippedDownstreamText } from '../shared/skipped-downstream.ts';
 import {
   artifactsConsoleUrl,
   executionConsoleUrl,
@@ -82,6 +85,7 @@ const VERDICT_LOOK: Record<Verdict, VerdictLook> = {
   SUCCEEDED: { emoji: '✅', label: 'succeeded' },
   DBT_FAILED: { emoji: '❌', label: 'dbt reported failures' },
   DBT_ERROR: { emoji: '❌', label: 'dbt could not run' },
+  NOTHING_SELECTED: { emoji: '🔍', label: 'the selection matched no node' },
   CONFIG_ERROR: { emoji: '⚙️', label: 'configuration error' },
   ARTIFACTS_LOST: { emoji: '⚠️', label: 'artifacts not stored' },
   OUT_OF_MEMORY: { emoji: '💥', label: 'out of memory' },
@@ -142,9 +146,16 @@ export function formatCounts(counts: StatusCounts): string {
 function commandOf(run: PreparedRun): string {
   const { spec } = run;
   const words: string[] = [`dbt ${spec.command}`];
+  if (spec.macro) words.push(spec.macro);
+  // Like vars, the macro's args stay out of alerts: they may carry what a channel must not.
+  if (spec.args) words.push('--args …');
   if (spec.select) words.push(`--select ${spec.select}`);
   if (spec.exclude) words.push(`--exclude ${spec.exclude}`);
+  if (spec.selector) words.push(`--selector ${spec.selector}`);
   if (spec.fullRefresh) words.push('--full-refresh');
+  if (spec.failFast) words.push('--fail-fast');
+  if (spec.warnError) words.push('--warn-error');
+  if (spec.threads !== undefined) words.push(`--threads ${spec.threads}`);
   if (spec.retryOf) words.push(`(retry of ${spec.retryOf})`);
   return words.join(' ');
 }
@@ -249,6 +260,14 @@ function nodeLine(node: NodeOutcome): string {
   return `${emoji} \`${id}\` ${status}${shown}`;
 }
 
+function skippedDownstreamLine(group: SkippedDownstream): string {
+  const text = skippedDownstreamText({
+    ...group,
+    of: group.of.map((uniqueId) => uniqueId.replace(/`/g, "'")),
+  });
+  return `${NODE_STATUS_EMOJI.skipped} ${escapeAndCut(text, NODE_MESSAGE_CHARS)}`;
+}
+
 /** Sections of node lines, each within the section limit. */
 function packLines(lines: string[], maxSections: number): { sections: string[]; packed: number } {
   const sections: string[] = [];
@@ -325,20 +344,36 @@ function finishedMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage 
   const artifactsUri = evaluation?.output.artifactsUri ?? run?.artifactsUri ?? null;
   const nodes = evaluation?.summary?.nodes ?? [];
   const omitted = evaluation?.summary?.nodesOmitted ?? 0;
-  if (nodes.length > 0 || omitted > 0) {
+  const skippedDownstream = evaluation?.summary?.skippedDownstream ?? [];
+  if (nodes.length > 0 || omitted > 0 || skippedDownstream.length > 0) {
     blocks.push({ type: 'divider' });
-    const listed = nodes
+    // Each line and the nodes it stands for: a group of skipped nodes is one line for many.
+    const ranked = nodes
       .map((node, index) => ({ node, index }))
       .sort((a, b) => severity(a.node) - severity(b.node) || a.index - b.index)
-      .slice(0, MAX_LISTED_NODES)
-      .map(({ node }) => nodeLine(node));
-    const total = nodes.length + omitted;
+      .map(({ node }) => ({ node, line: nodeLine(node), stands: 1 }));
+    const groupLines = skippedDownstream.map((group) => ({
+      line: skippedDownstreamLine(group),
+      stands: group.count,
+    }));
+    // The groups come after what failed and before the skipped nodes whose cause is not known.
+    const firstSkipped = ranked.findIndex(({ node }) => node.status === 'skipped');
+    const at = firstSkipped === -1 ? ranked.length : firstSkipped;
+    const entries = [...ranked.slice(0, at), ...groupLines, ...ranked.slice(at)].slice(
+      0,
+      MAX_LISTED_NODES,
+    );
+    const total =
+      nodes.length + omitted + skippedDownstream.reduce((sum, group) => sum + group.count, 0);
     const title = `*Did not succeed: ${total.toLocaleString('en-US')} ${total === 1 ? 'node' : 'nodes'}*`;
     // Blocks left for node sections: one for the "more" line, one for the links.
     const room = LIMITS.blocks - blocks.length - 1 - (links ? 1 : 0);
-    const { sections, packed } = packLines([title, ...listed], room);
+    const { sections, packed } = packLines([title, ...entries.map(({ line }) => line)], room);
     for (const text of sections) blocks.push(mrkdwnSection(text));
-    const more = omitted + nodes.length - Math.max(0, packed - 1);
+    const shown = entries
+      .slice(0, Math.max(0, packed - 1))
+      .reduce((sum, entry) => sum + entry.stands, 0);
+    const more = total - shown;
     if (more > 0) {
       const where = artifactsUri ? ` in ${escapeMrkdwn(artifactsUri)}` : '';
       blocks.push(

@@ -34,10 +34,12 @@ import {
   InvalidRunInput,
   jsonBytes,
   MAX_INPUT_BYTES,
+  MAX_VARS_BYTES,
   parseRunInput,
   type RunSpec,
 } from '../shared/run-input.ts';
 import { type LockLayout, lockKeyOf } from './lock-rules.ts';
+import { type JobSchedule, mergeVars, scheduledVars } from './scheduled-vars.ts';
 
 /**
  * What the state machine's Prepare state passes (Parameters in dbt-run.asl.yml): names only.
@@ -69,6 +71,8 @@ export interface PrepareSettings {
    * are allowed. The run's own lock follows from its job (lockKeyOf).
    */
   lock: (LockLayout & { table: string }) | undefined;
+  /** Each scheduled job's cron and time zone, for the vars of a scheduled time. */
+  schedules?: Readonly<Record<string, JobSchedule>>;
 }
 
 const RUN_ID_RE = /^[A-Za-z0-9_-]{1,80}$/;
@@ -118,8 +122,36 @@ export function runArtifactsUri(artifactsUri: string, runId: string): string {
   return `${artifactsUri.replace(/\/+$/, '')}/runs/${runId}/`;
 }
 
-function lockOf(lock: LockLayout & { table: string }, job: string): RunLock {
-  return { table: lock.table, key: lockKeyOf(lock, job) };
+/** The names `serverless-dbt backfill` gives its executions (cli/aws/backfill.ts). */
+export const BACKFILL_PREFIX = 'cli-backfill-';
+
+/**
+ * A run's lock: its job's (or group's), but a backfill run's is its job's for its one date,
+ * so the dates of a backfill may run side by side (--concurrency) and beside the schedule's
+ * own runs, while a date never runs twice at once.
+ */
+function lockOf(
+  lock: LockLayout & { table: string },
+  job: string,
+  backfillDate: string | undefined,
+): RunLock {
+  const key = lockKeyOf(lock, job);
+  return {
+    table: lock.table,
+    key: backfillDate === undefined ? key : `${key}#date#${backfillDate}`,
+  };
+}
+
+function scheduleOf(settings: PrepareSettings, job: string): JobSchedule | undefined {
+  const schedules = settings.schedules ?? {};
+  return Object.hasOwn(schedules, job) ? schedules[job] : undefined;
+}
+
+function backfillDateOf(
+  executionName: string,
+  timeVars: { run_date: string } | undefined,
+): string | undefined {
+  return executionName.startsWith(BACKFILL_PREFIX) ? timeVars?.run_date : undefined;
 }
 
 /**
@@ -141,9 +173,22 @@ export function prepareRun(event: PrepareEvent, settings: PrepareSettings): Prep
   const parsed = parseRunInput(event.input);
   const runId = runIdOf(event.executionName);
   const timeoutSeconds = parsed.timeoutSeconds ?? settings.defaultTimeoutSeconds;
+  const timeVars =
+    parsed.scheduledTime === undefined
+      ? undefined
+      : scheduledVars(parsed.scheduledTime, scheduleOf(settings, parsed.job));
+  const vars = mergeVars(timeVars, parsed.vars);
   // The limit the task really gets travels in the spec too, so the container and the history
   // show the same number whether it came from the input or from the stage.
-  const spec: RunSpec = { ...parsed, timeoutSeconds };
+  const spec: RunSpec = { ...parsed, ...(vars === undefined ? {} : { vars }), timeoutSeconds };
+  // The container checks the vars against their own limit: the added ones must fit too.
+  const varsBytes = vars === undefined ? 0 : jsonBytes(vars);
+  if (varsBytes > MAX_VARS_BYTES) {
+    throw new InvalidRunInput(
+      'vars',
+      `must be at most ${MAX_VARS_BYTES} bytes as compact JSON once the scheduled time's vars are added (got ${varsBytes})`,
+    );
+  }
   // The container checks RUN_SPEC against the same limit as the raw input, and filling the
   // defaults adds bytes: refuse here, before a task starts only to exit 3.
   const specBytes = jsonBytes(spec);
@@ -164,7 +209,9 @@ export function prepareRun(event: PrepareEvent, settings: PrepareSettings): Prep
     startedBy: startedByOf(runId),
     artifactsUri: runArtifactsUri(settings.artifactsUri, runId),
     notifyOnStart: settings.notifyOnStart,
-    ...(settings.lock === undefined ? {} : { lock: lockOf(settings.lock, spec.job) }),
+    ...(settings.lock === undefined
+      ? {}
+      : { lock: lockOf(settings.lock, spec.job, backfillDateOf(event.executionName, timeVars)) }),
     runSpec: JSON.stringify(spec),
   };
   return { run, capacity: capacityStrategy(settings.fargateSpot), attempt: 1 };

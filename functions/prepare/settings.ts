@@ -7,6 +7,7 @@ import { ConfigurationError, commaList, type Environment, readConfig } from '../
 import { MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS } from '../shared/run-input.ts';
 import { LOCK_NAME_RE } from './lock-rules.ts';
 import type { PrepareSettings } from './prepare.ts';
+import type { JobSchedule } from './scheduled-vars.ts';
 
 const NOTIFY_EVENTS = ['start', 'success', 'failure'] as const;
 
@@ -56,10 +57,52 @@ const jobLockGroups = z.string().transform((text, context) => {
   return groups;
 });
 
+/**
+ * `{"<job>": {"cron": "cron(...)", "timezone": "Europe/Berlin"}, ...}` (infra/config.cjs writes
+ * it from the jobs): what a scheduled time's vars are computed against (scheduled-vars.ts).
+ */
+const jobSchedules = z.string().transform((text, context) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    context.addIssue({
+      code: 'custom',
+      message: 'must be a JSON object of job → {cron, timezone}',
+    });
+    return z.NEVER;
+  }
+  const entry = z.strictObject({
+    cron: z.string().min(1),
+    timezone: z.string().refine(isTimeZone),
+  });
+  const result = z.record(z.string().regex(LOCK_NAME_RE), entry).safeParse(parsed);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const where = (issue?.path ?? []).join('.');
+    context.addIssue({
+      code: 'custom',
+      message: `${where === '' ? 'the value' : where} is not job → {cron, timezone} (an IANA time zone)`,
+    });
+    return z.NEVER;
+  }
+  return result.data as Record<string, JobSchedule>;
+});
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const shape = {
   STAGE: z.string().min(1, { error: 'must not be empty' }),
   LOCK_TABLE: z.string().min(1, { error: 'must not be empty' }).optional(),
   JOB_LOCK_GROUPS: jobLockGroups.default({}),
+  JOB_SCHEDULES: jobSchedules.default({}),
   ALLOW_OVERLAP: trueOrFalse.default(false),
   DEFAULT_TIMEOUT_SECONDS: seconds,
   // On-demand unless asked: Spot is a cost choice that trades away uninterrupted runs.
@@ -113,6 +156,7 @@ export function settingsFor(config: PrepareConfig, executionArn: string): Prepar
     artifactsUri: config.ARTIFACTS_URI,
     notifyOnStart: config.NOTIFY_ON.includes('start'),
     lock: lockFor(config, executionArn),
+    schedules: config.JOB_SCHEDULES,
   };
 }
 

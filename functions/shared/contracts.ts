@@ -8,6 +8,7 @@ export const VERDICTS = [
   'SUCCEEDED',
   'DBT_FAILED',
   'DBT_ERROR',
+  'NOTHING_SELECTED',
   'CONFIG_ERROR',
   'ARTIFACTS_LOST',
   'OUT_OF_MEMORY',
@@ -162,6 +163,11 @@ export interface Evaluation {
     error: string | null;
     /** Only for a run that was stopped (SIGTERM or its deadline): the nodes running then. */
     runningNodes?: string[];
+    /**
+     * Only when nodes were skipped because others failed: those skipped nodes, counted per
+     * failure instead of listed in `nodes` (functions/shared/skipped-downstream.ts).
+     */
+    skippedDownstream?: Array<{ of: string[]; count: number }>;
   } | null;
   output: RunOutcome;
 }

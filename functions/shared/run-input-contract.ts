@@ -14,17 +14,34 @@
  * tests/scripts/generate-run-input.test.ts fails when any of them is stale. Data only: no zod, no SDK.
  */
 
-export const COMMANDS = ['build', 'run', 'test', 'seed', 'snapshot', 'retry'] as const;
+export const COMMANDS = [
+  'build',
+  'run',
+  'test',
+  'seed',
+  'snapshot',
+  'retry',
+  'compile',
+  'ls',
+  'run-operation',
+  'source freshness',
+] as const;
 export const FRESHNESS = ['fail', 'warn', 'skip'] as const;
 
 /** The whole input, as compact JSON. ECS allows 8,192 characters for all overrides together. */
 export const MAX_INPUT_BYTES = 4096;
 export const MAX_VARS_BYTES = 2048;
+/** `args` of run-operation, like `vars`: a JSON object dbt reads as YAML, which JSON is. */
+export const MAX_ARGS_BYTES = 2048;
+export const MAX_THREADS = 64;
 /** Objects and arrays within `vars`, itself the first: deeper would reach Python's recursion limit. */
 export const MAX_VARS_DEPTH = 32;
 export const MAX_SELECTOR_CHARS = 1000;
 export const MIN_TIMEOUT_SECONDS = 60;
 export const MAX_TIMEOUT_SECONDS = 86_400;
+/** A UTC instant to the second, as EventBridge Scheduler writes `<aws.scheduler.scheduled-time>`. */
+export const SCHEDULED_TIME_PATTERN =
+  '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$';
 
 /** The characters of a selector word, as a regular expression character class body. */
 const SELECTOR_WORD_CHARS = 'A-Za-z0-9_.:+*@/,=-';
@@ -133,12 +150,19 @@ export type FieldContract =
   | IntegerField;
 
 /**
- * A rule tying one field to `command`, checked right after that field's own rule.
+ * A rule tying one field to another, checked right after that field's own rule.
+ * `when`: the other field `is` a value, `isNot` it, is one of `in`, or is `given` at all.
  * `expect`: `absent` (the field must not be given), `present` (it must be), or `notTrue`.
  */
 export interface CrossFieldRule {
   readonly field: string;
-  readonly when: { readonly field: string; readonly is?: string; readonly isNot?: string };
+  readonly when: {
+    readonly field: string;
+    readonly is?: string;
+    readonly isNot?: string;
+    readonly in?: readonly string[];
+    readonly given?: true;
+  };
   readonly expect: 'absent' | 'present' | 'notTrue';
   readonly message: string;
 }
@@ -199,7 +223,8 @@ export const FIELD_CONTRACTS = [
     default: 'build',
     doc: {
       type: COMMANDS.map((command) => `\`${command}\``).join(' '),
-      meaning: 'the dbt command; nothing else is accepted',
+      meaning:
+        'the dbt command; nothing else is accepted. `source freshness` alone fails on sources stale past `error_after`',
     },
     cli: { option: 'command', value: 'CMD', help: `${COMMANDS.join(' | ')} (default: build)` },
     messages: { invalid: oneOf(COMMANDS) },
@@ -214,6 +239,22 @@ export const FIELD_CONTRACTS = [
     { type: SELECTOR_DOC_TYPE, meaning: 'the nodes to leave out; each word its own argv item' },
     { option: 'exclude', value: 'WORDS', help: 'dbt selector words to leave out' },
   ),
+  {
+    name: 'selector',
+    kind: 'pattern',
+    // A name, never selector syntax: the definition lives in the project's selectors.yml.
+    pattern: '^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$',
+    doc: {
+      type: 'name: 1–64 `A-Z a-z 0-9 _ -`, not starting with `-`',
+      meaning: "`--selector`: a selector defined in the project's `selectors.yml`",
+    },
+    cli: { option: 'selector', value: 'NAME', help: 'a selector from selectors.yml, e.g. nightly' },
+    messages: {
+      type: 'must be a string',
+      pattern:
+        "must be a selector's name: 1 to 64 characters of A-Z a-z 0-9 _ -, not starting with '-'",
+    },
+  },
   {
     name: 'fullRefresh',
     kind: 'boolean',
@@ -250,7 +291,8 @@ export const FIELD_CONTRACTS = [
     default: 'warn',
     doc: {
       type: FRESHNESS.map((mode) => `\`${mode}\``).join(' '),
-      meaning: '`dbt source freshness` first; `fail` stops the run on stale sources',
+      meaning:
+        '`dbt source freshness` first; `fail` stops the run on stale sources. Not used by commands that build nothing: `compile` `ls` `run-operation` `source freshness`',
     },
     cli: {
       option: 'freshness',
@@ -263,7 +305,11 @@ export const FIELD_CONTRACTS = [
     name: 'docs',
     kind: 'boolean',
     default: true,
-    doc: { type: 'boolean', meaning: '`dbt docs generate` after the command' },
+    doc: {
+      type: 'boolean',
+      meaning:
+        '`dbt docs generate` after the command; never after `ls` `run-operation` `source freshness`',
+    },
     cli: { option: 'no-docs', sets: false, help: 'skip dbt docs generate' },
     messages: { type: 'must be true or false' },
   },
@@ -307,6 +353,118 @@ export const FIELD_CONTRACTS = [
       maximum: `must be at most ${MAX_TIMEOUT_SECONDS}`,
     },
   },
+  {
+    name: 'scheduledTime',
+    kind: 'pattern',
+    // EventBridge Scheduler's `<aws.scheduler.scheduled-time>` form: whole seconds, UTC.
+    pattern: SCHEDULED_TIME_PATTERN,
+    doc: {
+      type: 'UTC instant `YYYY-MM-DDThh:mm:ssZ`',
+      meaning:
+        "the run's scheduled time; the schedule fills it, `backfill` sets it. Becomes the dbt vars `scheduled_time`, `run_date`, `data_interval_start`, `data_interval_end`",
+    },
+    cli: {
+      option: 'scheduled-time',
+      value: 'UTC_TIME',
+      help: 'run as if scheduled at this time, e.g. 2026-11-24T05:00:00Z (gives dbt the run_date vars)',
+    },
+    messages: {
+      type: 'must be a string',
+      pattern: 'must be a UTC time as YYYY-MM-DDThh:mm:ssZ, e.g. 2026-11-24T05:00:00Z',
+    },
+  },
+  {
+    name: 'threads',
+    kind: 'integer',
+    minimum: 1,
+    maximum: MAX_THREADS,
+    doc: {
+      type: `whole number 1–${MAX_THREADS}`,
+      default: "the profile's",
+      meaning: '`--threads` for the freshness check, the command and docs generate',
+    },
+    cli: {
+      option: 'threads',
+      value: 'N',
+      parse: 'number',
+      help: `dbt threads (1..${MAX_THREADS}; default: the profile's)`,
+    },
+    messages: {
+      type: 'must be a whole number of threads',
+      minimum: 'must be at least 1',
+      maximum: `must be at most ${MAX_THREADS}`,
+    },
+  },
+  {
+    name: 'failFast',
+    kind: 'boolean',
+    default: false,
+    doc: { type: 'boolean', meaning: '`--fail-fast`: the command stops at its first failure' },
+    cli: { option: 'fail-fast', sets: true, help: 'stop the command at its first failure' },
+    messages: { type: 'must be true or false' },
+  },
+  {
+    name: 'warnError',
+    kind: 'boolean',
+    default: false,
+    doc: { type: 'boolean', meaning: "`--warn-error`: the command's warnings fail the run" },
+    cli: { option: 'warn-error', sets: true, help: "treat the command's warnings as errors" },
+    messages: { type: 'must be true or false' },
+  },
+  {
+    name: 'macro',
+    kind: 'pattern',
+    // dbt's own form: a macro's name, or `package.macro`.
+    pattern: '^([A-Za-z_][A-Za-z0-9_]{0,63}\\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$',
+    doc: {
+      type: 'macro name, or `package.macro`: `A-Z a-z 0-9 _`, not starting with a digit',
+      meaning: 'with `command: run-operation`, the macro to run',
+    },
+    cli: { option: 'macro', value: 'NAME', help: 'the macro run-operation runs' },
+    messages: {
+      type: 'must be a string',
+      pattern:
+        "must be a macro's name or package.macro: up to 64 characters of A-Z a-z 0-9 _ each, not starting with a digit",
+    },
+  },
+  {
+    name: 'args',
+    kind: 'object',
+    maxBytes: MAX_ARGS_BYTES,
+    maxDepth: MAX_VARS_DEPTH,
+    doc: {
+      type: `JSON object, at most ${MAX_ARGS_BYTES.toLocaleString('en-US')} bytes as compact JSON and ${MAX_VARS_DEPTH} objects and arrays deep`,
+      meaning: "with `command: run-operation`, the macro's arguments (`--args`)",
+    },
+    cli: {
+      option: 'args',
+      value: 'JSON',
+      parse: 'json',
+      help: "the macro's arguments, a JSON object",
+    },
+    messages: {
+      type: 'must be a JSON object',
+      notJson: '{path} is not a JSON value',
+      tooDeep: `must be nested at most ${MAX_VARS_DEPTH} objects and arrays deep (got {depth})`,
+      tooLarge: `must be at most ${MAX_ARGS_BYTES} bytes as compact JSON (got {bytes})`,
+    },
+  },
+  {
+    name: 'allowEmpty',
+    kind: 'boolean',
+    default: false,
+    doc: {
+      type: 'boolean',
+      meaning:
+        'a selection that matches no node succeeds; otherwise the run fails with NOTHING_SELECTED (docs/verdicts.md)',
+    },
+    cli: {
+      option: 'allow-empty',
+      sets: true,
+      help: 'succeed when the selection matches no node (default: fail, NOTHING_SELECTED)',
+    },
+    messages: { type: 'must be true or false' },
+  },
 ] as const satisfies readonly FieldContract[];
 
 export type RunInputField = (typeof FIELD_CONTRACTS)[number]['name'];
@@ -319,12 +477,55 @@ export const RUN_INPUT_FIELDS: readonly RunInputField[] = FIELD_CONTRACTS.map(
 const RETRY_REPEATS_SELECTION =
   "not allowed with command retry, which reruns the earlier run's selection";
 const RETRY = { field: 'command', is: 'retry' } as const;
+const RUN_OPERATION = { field: 'command', is: 'run-operation' } as const;
+const MACRO_SELECTS_NOTHING =
+  'not allowed with command run-operation, which runs a macro, not a selection';
+const SELECTOR_REPLACES =
+  'not allowed with select or exclude: dbt uses the selector and ignores them';
+/** The commands without `--full-refresh` (dbt refuses the option), less retry, refused above. */
+const NO_FULL_REFRESH = ['test', 'snapshot', 'ls', 'run-operation', 'source freshness'];
+/**
+ * The commands whose empty selection is no failure (NOTHING_SELECTED), so `allowEmpty` would
+ * change nothing: retry reruns an earlier run's selection, ls answers with what matches,
+ * run-operation selects nothing, and source freshness is judged by the sources' age. The
+ * container lists the other commands (container/dbt_runner/outcome.py, EMPTY_SELECTION_FAILS).
+ */
+export const EMPTY_SELECTION_NOT_CHECKED = ['retry', 'ls', 'run-operation', 'source freshness'];
 
-/** `dbt retry` reruns the earlier run's own selection: a new one would be silently ignored. */
+/**
+ * `dbt retry` reruns the earlier run's own selection: a new one would be silently ignored,
+ * and so would select and exclude next to a selector. An option dbt refuses for the command
+ * is refused here, by name, rather than by dbt's usage error. `freshness` and `docs` have
+ * defaults that Prepare fills, so they cannot be refused: the commands that build nothing
+ * (compile, ls, run-operation, source freshness) skip the steps (docs/run-input.md).
+ */
 export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
   { field: 'select', when: RETRY, expect: 'absent', message: RETRY_REPEATS_SELECTION },
+  { field: 'select', when: RUN_OPERATION, expect: 'absent', message: MACRO_SELECTS_NOTHING },
   { field: 'exclude', when: RETRY, expect: 'absent', message: RETRY_REPEATS_SELECTION },
+  { field: 'exclude', when: RUN_OPERATION, expect: 'absent', message: MACRO_SELECTS_NOTHING },
+  { field: 'selector', when: RETRY, expect: 'absent', message: RETRY_REPEATS_SELECTION },
+  { field: 'selector', when: RUN_OPERATION, expect: 'absent', message: MACRO_SELECTS_NOTHING },
+  {
+    field: 'selector',
+    when: { field: 'select', given: true },
+    expect: 'absent',
+    message: SELECTOR_REPLACES,
+  },
+  {
+    field: 'selector',
+    when: { field: 'exclude', given: true },
+    expect: 'absent',
+    message: SELECTOR_REPLACES,
+  },
   { field: 'fullRefresh', when: RETRY, expect: 'notTrue', message: RETRY_REPEATS_SELECTION },
+  {
+    field: 'fullRefresh',
+    when: { field: 'command', in: NO_FULL_REFRESH },
+    expect: 'notTrue',
+    message: `not allowed with command ${NO_FULL_REFRESH.join(', ')}: dbt has no --full-refresh there`,
+  },
+
   {
     field: 'retryOf',
     when: RETRY,
@@ -336,6 +537,42 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     when: { field: 'command', isNot: 'retry' },
     expect: 'absent',
     message: 'is only allowed with command retry',
+  },
+  {
+    field: 'threads',
+    when: { field: 'command', is: 'ls' },
+    expect: 'absent',
+    message: 'not allowed with command ls, which runs no queries',
+  },
+  {
+    field: 'failFast',
+    when: { field: 'command', in: ['ls', 'run-operation'] },
+    expect: 'notTrue',
+    message: 'not allowed with command ls or run-operation, which run no nodes',
+  },
+  {
+    field: 'macro',
+    when: RUN_OPERATION,
+    expect: 'present',
+    message: 'is required with command run-operation: the macro to run',
+  },
+  {
+    field: 'macro',
+    when: { field: 'command', isNot: 'run-operation' },
+    expect: 'absent',
+    message: 'is only allowed with command run-operation',
+  },
+  {
+    field: 'args',
+    when: { field: 'command', isNot: 'run-operation' },
+    expect: 'absent',
+    message: 'is only allowed with command run-operation',
+  },
+  {
+    field: 'allowEmpty',
+    when: { field: 'command', in: EMPTY_SELECTION_NOT_CHECKED },
+    expect: 'notTrue',
+    message: `not allowed with command ${EMPTY_SELECTION_NOT_CHECKED.join(', ')}: only a command that builds or checks a selection of nodes fails when it matches none`,
   },
 ];
 

@@ -186,12 +186,20 @@ const [
   COMMAND,
   SELECT,
   EXCLUDE,
+  SELECTOR,
   FULL_REFRESH,
   VARS,
   FRESHNESS_FIELD,
   DOCS,
   RETRY_OF,
   TIMEOUT,
+  SCHEDULED_TIME,
+  THREADS,
+  FAIL_FAST,
+  WARN_ERROR,
+  MACRO,
+  ARGS,
+  ALLOW_EMPTY,
 ] = FIELD_CONTRACTS;
 
 /** Each field's zod schema, built from its row of the contract. */
@@ -200,12 +208,20 @@ const fields = {
   command: oneOf(COMMAND).default(COMMAND.default),
   select: selector(SELECT).optional(),
   exclude: selector(EXCLUDE).optional(),
+  selector: patternString(SELECTOR).optional(),
   fullRefresh: boolean(FULL_REFRESH).default(FULL_REFRESH.default),
   vars: jsonObject(VARS).optional(),
   freshness: oneOf(FRESHNESS_FIELD).default(FRESHNESS_FIELD.default),
   docs: boolean(DOCS).default(DOCS.default),
   retryOf: patternString(RETRY_OF).optional(),
   timeoutSeconds: integer(TIMEOUT).optional(),
+  scheduledTime: patternString(SCHEDULED_TIME).optional(),
+  threads: integer(THREADS).optional(),
+  failFast: boolean(FAIL_FAST).default(FAIL_FAST.default),
+  warnError: boolean(WARN_ERROR).default(WARN_ERROR.default),
+  macro: patternString(MACRO).optional(),
+  args: jsonObject(ARGS).optional(),
+  allowEmpty: boolean(ALLOW_EMPTY).default(ALLOW_EMPTY.default),
 } satisfies Record<RunInputField, z.ZodType>;
 
 /**
@@ -217,10 +233,16 @@ export const runInputSchema = z.strictObject(fields);
 /** The validated run input with defaults filled: what RUN_SPEC carries to the container. */
 export type RunSpec = z.output<typeof runInputSchema>;
 
+function ruleApplies(rule: CrossFieldRule, input: Record<string, unknown>): boolean {
+  const { when } = rule;
+  const other = input[when.field];
+  if (when.given) return other !== undefined;
+  if (when.in !== undefined) return when.in.includes(other as string);
+  return when.is !== undefined ? other === when.is : other !== when.isNot;
+}
+
 function breaks(rule: CrossFieldRule, input: Record<string, unknown>): boolean {
-  const other = input[rule.when.field];
-  const applies = rule.when.is !== undefined ? other === rule.when.is : other !== rule.when.isNot;
-  if (!applies) return false;
+  if (!ruleApplies(rule, input)) return false;
   const value = input[rule.field];
   if (rule.expect === 'absent') return value !== undefined;
   if (rule.expect === 'present') return value === undefined;
@@ -262,8 +284,9 @@ export function parseRunInput(raw: unknown): RunSpec {
   const spec = Object.fromEntries(
     Object.entries(parsed).filter(([, value]) => value !== undefined),
   ) as RunSpec;
-  if ((raw as Record<string, unknown>).vars !== undefined) {
-    spec.vars = JSON.parse(JSON.stringify((raw as Record<string, unknown>).vars));
+  for (const name of ['vars', 'args'] as const) {
+    const given = (raw as Record<string, unknown>)[name];
+    if (given !== undefined) spec[name] = JSON.parse(JSON.stringify(given));
   }
   return spec;
 }

@@ -94,3 +94,43 @@ test('a run where nothing ran says so, and shows the runner error', () => {
   expect(text).toContain('  counts: no nodes ran');
   expect(text).toContain('  error: parse: Compilation Error in model x');
 });
+
+test('nodes skipped downstream of a failure are one line that counts them, after the failures', () => {
+  const skippedBy = (index: number) => ({
+    uniqueId: `model.shop.mart_${index}`,
+    status: 'skipped',
+    message: 'skipped because an upstream node did not succeed',
+    skippedBecauseOf: ['model.shop.stg_orders'],
+  });
+  const text = formatReport({
+    outcome: failed,
+    summary: {
+      nodes: [
+        { uniqueId: 'model.shop.stg_orders', status: 'error', message: 'Conversion Error' },
+        ...Array.from({ length: 17 }, (_, index) => skippedBy(index)),
+        { uniqueId: 'model.shop.retried', status: 'skipped', message: null },
+      ],
+    },
+  });
+
+  expect(text.split('\n').slice(4)).toEqual([
+    '     error  model.shop.stg_orders: Conversion Error',
+    '   skipped  17 skipped downstream of stg_orders',
+    '   skipped  model.shop.retried: ',
+  ]);
+});
+
+test("Evaluate's groups of skipped nodes (a local run's report) are shown as summary.json's are", () => {
+  const text = formatReport({
+    outcome: failed,
+    summary: {
+      nodes: [{ uniqueId: 'model.shop.stg_orders', status: 'error', message: 'Binder Error' }],
+      skippedDownstream: [{ of: ['model.shop.stg_orders'], count: 22 }],
+    },
+  });
+
+  expect(text.split('\n').slice(4)).toEqual([
+    '     error  model.shop.stg_orders: Binder Error',
+    '   skipped  22 skipped downstream of stg_orders',
+  ]);
+});

@@ -62,6 +62,37 @@ test('--retry-of implies the retry command', () => {
   });
 });
 
+test('--macro implies run-operation, and --args is parsed as JSON', () => {
+  const input = inputOf('--macro', 'drop_schema_by_name', '--args', '{"schema_name": "pr_42"}');
+  expect(input).toEqual({
+    command: 'run-operation',
+    macro: 'drop_schema_by_name',
+    args: { schema_name: 'pr_42' },
+  });
+  expect(() => parseRunInput(input)).not.toThrow();
+});
+
+test('--selector, --threads, --fail-fast and --warn-error become their fields', () => {
+  const input = inputOf(
+    '--command',
+    'source freshness',
+    '--selector',
+    'nightly',
+    '--threads',
+    '8',
+    '--fail-fast',
+    '--warn-error',
+  );
+  expect(input).toEqual({
+    command: 'source freshness',
+    selector: 'nightly',
+    threads: 8,
+    failFast: true,
+    warnError: true,
+  });
+  expect(() => parseRunInput(input)).not.toThrow();
+});
+
 test('--input is the run input as is, and replaces the options', () => {
   expect(inputOf('--input', '{"command": "seed", "anything": 1}')).toEqual({
     command: 'seed',

@@ -19,7 +19,7 @@ import {
 import { leaveLock } from '../functions/prepare/lock-table.ts';
 import { statusChangeEvent } from '../functions/release-lock/events.ts';
 import { containerEnvironment, fakeEcs, type TaskOutcome, times } from '../support/fake-ecs.ts';
-import { REPO_ROOT } from '../support/packaged.ts';
+import { packageService, REPO_ROOT, resourcesOfType } from '../support/packaged.ts';
 import { type LocalService, startService } from '../support/service.ts';
 import { SLACK } from '../support/slack-server.ts';
 import { STATE_PAYLOAD_LIMIT_BYTES } from '../support/state-sizes.ts';
@@ -189,6 +189,27 @@ describe('dbt reports failures', () => {
     expect(text).toContain('Got 3 results');
   });
 
+  test('the alert counts the nodes skipped downstream of a failure in one line, all 300 of them', async () => {
+    const skipped = Array.from({ length: 300 }, (_, index) => ({
+      uniqueId: `model.shop.mart_${String(index).padStart(3, '0')}`,
+      resourceType: 'model',
+      status: 'skipped',
+      message: 'skipped because an upstream node did not succeed',
+      skippedBecauseOf: ['model.shop.stg_orders'],
+    }));
+    const failure = { ...failingNodes[0], uniqueId: 'model.shop.stg_orders' };
+    const counts = { ...COUNTS, error: 1, skipped: 300 };
+    const ecs = fakeEcs(dbtExits(1, [failure, ...skipped], counts));
+    const execution = await service.execute({ job: 'nightly' }, ecs);
+
+    expect(execution.error).toBe('DBT_FAILED');
+    const text = slackTexts();
+    expect(text).toContain('300 skipped downstream of stg_orders');
+    expect(text).toContain('Did not succeed: 301 nodes');
+    expect(text).not.toContain('model.shop.mart_');
+    expect(text).not.toContain('more (see run_results.json');
+  });
+
   test('exit 2 fails with DBT_ERROR and is not retried', async () => {
     const ecs = fakeEcs(dbtExits(2));
     const execution = await service.execute({}, ecs);
@@ -202,6 +223,55 @@ describe('dbt reports failures', () => {
     const artifacts = await service.execute({}, fakeEcs(dbtExits(4)));
 
     expect([config.error, artifacts.error]).toEqual(['CONFIG_ERROR', 'ARTIFACTS_LOST']);
+  });
+});
+
+describe('a selection that matches no node', () => {
+  const NOTHING_SELECTED_ERROR =
+    "build: the selection matched no node (--select ordrs); no enabled node matches 'ordrs'";
+
+  /** The container found nothing to run for the selection: exit 7, summary.json naming it. */
+  const nothingSelected: TaskOutcome = {
+    stopped: stoppedTask({ exitCode: 7 }),
+    beforeStop: (request) =>
+      service.putSummary(request, {
+        ...summary(7, [], { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 }),
+        steps: [{ name: 'build', status: 'success', seconds: 0.4 }],
+        error: NOTHING_SELECTED_ERROR,
+      }),
+  };
+
+  test('exit 7 fails with NOTHING_SELECTED, not retried, and the alert names the selector and how to check it', async () => {
+    const ecs = fakeEcs(nothingSelected);
+    const execution = await service.execute({ job: 'nightly', select: 'ordrs' }, ecs);
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('NOTHING_SELECTED');
+    expect(execution.cause).toBe(
+      `The run's selection matched no node, so dbt ran nothing (exit 7): ${NOTHING_SELECTED_ERROR}.`,
+    );
+    expect(ecs.requests).toHaveLength(1);
+    const text = slackTexts();
+    expect(text).toContain('🔍 nightly: the selection matched no node');
+    expect(text).toContain("no enabled node matches 'ordrs'");
+    expect(text).toContain('serverless-dbt local --command ls --select ordrs');
+    expect(text).toContain('allowEmpty: true');
+  });
+
+  test('allowEmpty reaches the container in its run spec', async () => {
+    const ecs = fakeEcs(dbtExits(0));
+    const execution = await service.execute(
+      { job: 'nightly', select: 'tag:late_arrivals', allowEmpty: true },
+      ecs,
+    );
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    expect(JSON.parse(containerEnvironment(request).RUN_SPEC ?? '')).toMatchObject({
+      select: 'tag:late_arrivals',
+      allowEmpty: true,
+    });
   });
 });
 
@@ -845,5 +915,91 @@ describe("Lambda's own failures", () => {
 
     expect(failed.error).toBe('DBT_FAILED');
     expect(service.slack.requests).toHaveLength(0);
+  });
+});
+
+describe('a scheduled run', () => {
+  test("gives dbt its scheduled time as vars: run_date in the job's zone and the interval since its last run", async () => {
+    // The input daily-build's schedule sends (cron(0 6 * * ? *), Europe/Berlin), with the
+    // time EventBridge Scheduler fills in on the day the clocks go forward.
+    const template = await packageService({ stage: 'dev' });
+    const inputs = resourcesOfType(template, 'AWS::Scheduler::Schedule').map(([, resource]) => {
+      const target = resource.Properties?.Target as { Input?: string } | undefined;
+      return JSON.parse(target?.Input ?? '{}') as Record<string, unknown>;
+    });
+    const scheduled = inputs.find((input) => input.job === 'daily-build');
+    expect(scheduled?.scheduledTime).toBe('<aws.scheduler.scheduled-time>');
+    const ecs = fakeEcs(dbtExits(0));
+
+    const execution = await service.execute(
+      { ...scheduled, scheduledTime: '2026-03-29T04:00:00Z' },
+      ecs,
+      'run-scheduled-1',
+    );
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    const spec = JSON.parse(containerEnvironment(request).RUN_SPEC ?? '');
+    expect(spec.scheduledTime).toBe('2026-03-29T04:00:00Z');
+    expect(spec.vars).toStrictEqual({
+      scheduled_time: '2026-03-29T04:00:00Z',
+      run_date: '2026-03-29',
+      // Saturday's 06:00 was CET (05:00 UTC): a 23-hour interval.
+      data_interval_start: '2026-03-28T05:00:00Z',
+      data_interval_end: '2026-03-29T04:00:00Z',
+    });
+  });
+
+  test('a run started without a scheduled time gets no such vars', async () => {
+    const ecs = fakeEcs(dbtExits(0));
+    await service.execute({ job: 'daily-build' }, ecs, 'run-unscheduled-1');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    expect(JSON.parse(containerEnvironment(request).RUN_SPEC ?? '')).not.toHaveProperty('vars');
+  });
+});
+
+describe('the commands beyond build (issue 13)', () => {
+  // The Fargate task is faked (fake-ecs.ts); the container's own handling of each command
+  // runs real dbt in container/tests/test_commands.py.
+  test('a run-operation reaches the container with its macro and args, and the alert names the macro, not the args', async () => {
+    const ecs = fakeEcs(dbtExits(0));
+    const input = {
+      job: 'drop-pr',
+      command: 'run-operation',
+      macro: 'drop_schema_by_name',
+      args: { schema_name: 'pr_42_private' },
+      threads: 2,
+    };
+
+    const execution = await service.execute(input, ecs, 'run-operation-1');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    expect(JSON.parse(containerEnvironment(request).RUN_SPEC ?? '')).toMatchObject({
+      ...input,
+      failFast: false,
+      warnError: false,
+    });
+    const text = slackTexts();
+    expect(text).toContain('dbt run-operation drop_schema_by_name --args … --threads 2');
+    expect(text).not.toContain('pr_42_private');
+  });
+
+  test('a selector with failFast and warnError reaches the container as given', async () => {
+    const ecs = fakeEcs(dbtExits(0));
+    const input = { job: 'nightly', selector: 'nightly', failFast: true, warnError: true };
+
+    const execution = await service.execute(input, ecs, 'run-selector-1');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    expect(JSON.parse(containerEnvironment(request).RUN_SPEC ?? '')).toMatchObject({
+      ...input,
+      command: 'build',
+    });
   });
 });

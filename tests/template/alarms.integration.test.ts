@@ -66,7 +66,7 @@ describe.each([DEV, LIVE])('the dead-letter alarm in the $stage template', (opti
 // Slack does not take an alert, and the functions' own errors page as a backstop. The alarms
 // must name the metrics exactly as the functions emit them (functions/shared/metrics.ts).
 const LIVE_ALARM_ON =
-  'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT';
+  'DBT_FAILED,DBT_ERROR,NOTHING_SELECTED,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT';
 const CHATBOT_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:chatbot-alarms';
 const WITH_SUBSCRIBERS = {
   stage: 'live',

@@ -38,6 +38,7 @@ const DEFAULTS: Record<string, unknown> = {
   'param:alarmOn': [
     'DBT_FAILED',
     'DBT_ERROR',
+    'NOTHING_SELECTED',
     'CONFIG_ERROR',
     'OUT_OF_MEMORY',
     'INFRA_*',
@@ -88,10 +89,17 @@ describe('infra/config.cjs', () => {
       job({ name: 'b_job', enabled: false }),
     ]);
     const found = Object.values(resources).filter((r) => r.Type === 'AWS::Scheduler::Schedule');
+    const scheduledTime = '<aws.scheduler.scheduled-time>';
     expect(found.map((r) => [JSON.parse(r.Properties.Target.Input), r.Properties.State])).toEqual([
-      [{ command: 'run', job: 'a-job' }, 'ENABLED'],
-      [{ job: 'b_job' }, 'DISABLED'],
+      [{ command: 'run', job: 'a-job', scheduledTime }, 'ENABLED'],
+      [{ job: 'b_job', scheduledTime }, 'DISABLED'],
     ]);
+  });
+
+  it('refuses a job input that sets scheduledTime, which the schedule fills', async () => {
+    await expect(
+      schedules([job({ input: { scheduledTime: '2026-01-01T00:00:00Z' } })]),
+    ).rejects.toThrow(/'jobs\[0\]\.input\.scheduledTime': is filled by the schedule/);
   });
 
   it.each([
@@ -163,6 +171,27 @@ describe('infra/config.cjs', () => {
     expect(prepare.JOB_LOCK_GROUPS).toStrictEqual({ a: 'g-1', b: 'g-1' });
   });
 
+  it("gives Prepare each job's cron and time zone as JOB_SCHEDULES, which Prepare reads back", async () => {
+    const value = (await resolve('jobSchedules', {
+      'param:jobs': [
+        job({ name: 'nightly' }),
+        job({ name: 'weekdays', cron: 'cron(30 7 ? * MON-FRI *)', timezone: 'America/New_York' }),
+      ],
+    })) as string;
+    const prepare = readPrepareConfig({
+      STAGE: 'dev',
+      LOCK_TABLE: 'locks',
+      DEFAULT_TIMEOUT_SECONDS: '3600',
+      ARTIFACTS_URI: 's3://bucket/dbt',
+      JOB_SCHEDULES: value,
+    });
+    expect(prepare.JOB_SCHEDULES).toStrictEqual({
+      nightly: { cron: 'cron(0 3 * * ? *)', timezone: 'Europe/Berlin' },
+      weekdays: { cron: 'cron(30 7 ? * MON-FRI *)', timezone: 'America/New_York' },
+    });
+    expect(await resolve('jobSchedules', { 'param:jobs': [] })).toBe('{}');
+  });
+
   it('creates the warehouse secret only when credentials come from env and none is given', async () => {
     expect(await schedules([])).toHaveProperty('WarehouseSecret');
     const given = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:redshift-AbCdEf';
@@ -217,7 +246,7 @@ describe('who the alarms reach, and which verdicts page', () => {
 
   it("expands INFRA_* and gives Evaluate the live default: the issue's list, in the contract's order", async () => {
     expect(await resolve('alarmOn')).toBe(
-      'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
+      'DBT_FAILED,DBT_ERROR,NOTHING_SELECTED,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
     );
   });
 

@@ -28,6 +28,18 @@ function jobLockGroupsOf(jobs: unknown): string {
     .join(',');
 }
 
+/** JOB_SCHEDULES as the stage's jobs ask for it: each job's cron and time zone. */
+function jobSchedulesOf(jobs: unknown): string {
+  return JSON.stringify(
+    Object.fromEntries(
+      ((jobs ?? []) as Array<{ name: string; cron: string; timezone: string }>).map((job) => [
+        job.name,
+        { cron: job.cron, timezone: job.timezone },
+      ]),
+    ),
+  );
+}
+
 async function zipEntries(zip: string): Promise<string[]> {
   const { stdout } = await run('unzip', ['-Z1', zip]);
   return stdout.split('\n').filter(Boolean);
@@ -96,6 +108,7 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
       DEFAULT_TIMEOUT_SECONDS: String(params.defaultTimeoutSeconds),
       LOCK_TABLE: expect.any(String),
       JOB_LOCK_GROUPS: jobLockGroupsOf(params.jobs),
+      JOB_SCHEDULES: jobSchedulesOf(params.jobs),
       FARGATE_SPOT: String(params.fargateSpot),
       NOTIFY_ON: (params.notifyOn as string[]).join(','),
     });
@@ -116,7 +129,7 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
       DBT_CONTAINER_NAME: 'dbt',
       TASK_MEMORY_MIB: String(params.taskMemory),
       ALARM_ON:
-        'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
+        'DBT_FAILED,DBT_ERROR,NOTHING_SELECTED,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
       STATE_MACHINE_NAME: `serverless-dbt-${options.stage}-dbt-run`,
     });
   });

@@ -22,6 +22,9 @@ const scheduleTimes = createRequire(import.meta.url)(
   skippedDays: (expression: string, zone: string, from: Date, to: Date) => SkippedDay[];
   longestGapSeconds: (expression: string, zone: string, from: Date, to: Date) => number;
   describeDuration: (seconds: number) => string;
+  firesOn: (expression: string, zone: string, date: string) => number[] | undefined;
+  previousFireTime: (expression: string, zone: string, instant: number) => number | undefined;
+  localDateOf: (zone: string, instant: number) => string;
 };
 
 const FROM = new Date('2026-12-01T00:00:00Z');
@@ -178,4 +181,46 @@ test.each([
   [14 * 24 * HOUR, '14 d'],
 ])('says %i seconds as %s', (seconds, said) => {
   expect(scheduleTimes.describeDuration(seconds)).toBe(said);
+});
+
+describe('the fire times of one date, and the one before a time (scheduled runs and backfill)', () => {
+  const iso = (instants: number[] | undefined) =>
+    instants?.map((instant) => new Date(instant).toISOString());
+
+  it('gives none for a time in the gap when the clocks go forward, and the first of a time that exists twice', () => {
+    expect(iso(scheduleTimes.firesOn('cron(30 2 * * ? *)', 'Europe/Berlin', '2026-03-29'))).toEqual(
+      [],
+    );
+    // 02:30 exists twice on 25 October: CEST (00:30Z) first, then CET (01:30Z).
+    expect(iso(scheduleTimes.firesOn('cron(30 2 * * ? *)', 'Europe/Berlin', '2026-10-25'))).toEqual(
+      ['2026-10-25T00:30:00.000Z'],
+    );
+  });
+
+  it('gives every time of a date in order, and no date-bound time for rate() or at()', () => {
+    expect(iso(scheduleTimes.firesOn('cron(0 6,18 * * ? *)', 'UTC', '2026-11-24'))).toEqual([
+      '2026-11-24T06:00:00.000Z',
+      '2026-11-24T18:00:00.000Z',
+    ]);
+    expect(scheduleTimes.firesOn('rate(1 day)', 'UTC', '2026-11-24')).toBeUndefined();
+    expect(scheduleTimes.firesOn('at(2026-11-24T06:00:00)', 'UTC', '2026-11-24')).toBeUndefined();
+  });
+
+  it('finds the previous fire time over days the cron does not run, and none for at()', () => {
+    // Monday 06:00 UTC: the run before is Friday's.
+    const monday = Date.parse('2026-11-30T06:00:00Z');
+    const friday = scheduleTimes.previousFireTime('cron(0 6 ? * MON-FRI *)', 'UTC', monday);
+    expect(new Date(friday ?? 0).toISOString()).toBe('2026-11-27T06:00:00.000Z');
+    expect(
+      scheduleTimes.previousFireTime('at(2026-11-24T06:00:00)', 'UTC', monday),
+    ).toBeUndefined();
+    // A cron whose only year has passed: nothing within the two years looked back.
+    expect(scheduleTimes.previousFireTime('cron(0 6 1 1 ? 2020)', 'UTC', monday)).toBeUndefined();
+  });
+
+  it("dates an instant by the zone's wall clock", () => {
+    const instant = Date.parse('2026-11-24T03:00:00Z');
+    expect(scheduleTimes.localDateOf('America/New_York', instant)).toBe('2026-11-23');
+    expect(scheduleTimes.localDateOf('Asia/Tokyo', instant)).toBe('2026-11-24');
+  });
 });

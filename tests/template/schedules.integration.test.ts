@@ -81,11 +81,41 @@ describe.each([DEV, LIVE])('the $stage schedules', (options) => {
     }
   });
 
-  it("sends the job's input with the job's name, a valid run input", () => {
+  it("sends the job's input with the job's name and the Scheduler's scheduled time, a valid run input", () => {
     for (const job of jobs) {
       const input = JSON.parse(scheduleOf(job).Target.Input) as Record<string, unknown>;
-      expect(input).toEqual({ ...job.input, job: job.name });
-      expect(parseRunInput(input).job).toBe(job.name);
+      expect(input).toEqual({
+        ...job.input,
+        job: job.name,
+        scheduledTime: '<aws.scheduler.scheduled-time>',
+      });
+      // As EventBridge Scheduler sends it, with the context attribute filled in.
+      const sent = { ...input, scheduledTime: '2026-11-24T05:00:00Z' };
+      expect(parseRunInput(sent)).toMatchObject({
+        job: job.name,
+        scheduledTime: '2026-11-24T05:00:00Z',
+      });
+    }
+  });
+
+  it("gives Prepare each job's cron and the time zone its schedule runs in (JOB_SCHEDULES)", () => {
+    const variables = Object.values(template.Resources)
+      .filter((resource) => resource.Type === 'AWS::Lambda::Function')
+      .map(
+        (resource) =>
+          (resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+            ?.Variables ?? {},
+      )
+      .filter((variables) => variables.JOB_SCHEDULES !== undefined);
+    // Prepare's alone: the other functions have no use for the crons.
+    expect(variables).toHaveLength(1);
+    const given = JSON.parse(String(variables[0]?.JOB_SCHEDULES)) as Record<string, unknown>;
+    for (const job of jobs) {
+      const schedule = scheduleOf(job);
+      expect([job.name, given[job.name]]).toEqual([
+        job.name,
+        { cron: schedule.ScheduleExpression, timezone: schedule.ScheduleExpressionTimezone },
+      ]);
     }
   });
 

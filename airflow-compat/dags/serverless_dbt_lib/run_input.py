@@ -28,27 +28,48 @@ CONTRACT: dict[str, Any] = json.loads(r"""
   "maxInputBytes": 4096,
   "messages": {
     "notAnObject": "must be a JSON object",
-    "unknownField": "unknown field; the run input accepts only job, command, select, exclude, fullRefresh, vars, freshness, docs, retryOf, timeoutSeconds",
+    "unknownField": "unknown field; the run input accepts only job, command, select, exclude, selector, fullRefresh, vars, freshness, docs, retryOf, timeoutSeconds, scheduledTime, threads, failFast, warnError, macro, args, allowEmpty",
     "tooLarge": "must be at most 4096 bytes as compact JSON (got {bytes})"
   },
   "fields": [
     {"name":"job","kind":"pattern","pattern":"^[A-Za-z0-9_-]{1,64}$","default":"manual","messages":{"type":"must be a string","pattern":"must be 1 to 64 characters of A-Z a-z 0-9 _ -"},"schema":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$","description":"name shown in alerts and history; picks the overlap lock (its own, or its lockGroup)","default":"manual"}},
-    {"name":"command","kind":"enum","values":["build","run","test","seed","snapshot","retry"],"default":"build","messages":{"invalid":"must be one of build, run, test, seed, snapshot, retry"},"schema":{"type":"string","enum":["build","run","test","seed","snapshot","retry"],"description":"the dbt command; nothing else is accepted","default":"build"}},
+    {"name":"command","kind":"enum","values":["build","run","test","seed","snapshot","retry","compile","ls","run-operation","source freshness"],"default":"build","messages":{"invalid":"must be one of build, run, test, seed, snapshot, retry, compile, ls, run-operation, source freshness"},"schema":{"type":"string","enum":["build","run","test","seed","snapshot","retry","compile","ls","run-operation","source freshness"],"description":"the dbt command; nothing else is accepted. source freshness alone fails on sources stale past error_after","default":"build"}},
     {"name":"select","kind":"selector","maxChars":1000,"wordChars":"A-Za-z0-9_.:+*@/,=-","messages":{"type":"must be a string of dbt selector words","empty":"must not be empty","tooLong":"must be at most 1000 characters (got {count})","badChar":"contains {char}, which is not allowed in a selector","blank":"must not be blank","flag":"word '{word}' starts with '-', which would act as a dbt flag"},"schema":{"type":"string","minLength":1,"maxLength":1000,"description":"the nodes to run; each word becomes its own argv item"}},
     {"name":"exclude","kind":"selector","maxChars":1000,"wordChars":"A-Za-z0-9_.:+*@/,=-","messages":{"type":"must be a string of dbt selector words","empty":"must not be empty","tooLong":"must be at most 1000 characters (got {count})","badChar":"contains {char}, which is not allowed in a selector","blank":"must not be blank","flag":"word '{word}' starts with '-', which would act as a dbt flag"},"schema":{"type":"string","minLength":1,"maxLength":1000,"description":"the nodes to leave out; each word its own argv item"}},
+    {"name":"selector","kind":"pattern","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$","messages":{"type":"must be a string","pattern":"must be a selector's name: 1 to 64 characters of A-Z a-z 0-9 _ -, not starting with '-'"},"schema":{"type":"string","pattern":"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$","description":"--selector: a selector defined in the project's selectors.yml"}},
     {"name":"fullRefresh","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"--full-refresh","default":false}},
     {"name":"vars","kind":"object","maxBytes":2048,"maxDepth":32,"messages":{"type":"must be a JSON object","notJson":"{path} is not a JSON value","tooDeep":"must be nested at most 32 objects and arrays deep (got {depth})","tooLarge":"must be at most 2048 bytes as compact JSON (got {bytes})"},"schema":{"type":"object","description":"--vars, given to every step (vars can change parsing)"}},
-    {"name":"freshness","kind":"enum","values":["fail","warn","skip"],"default":"warn","messages":{"invalid":"must be one of fail, warn, skip"},"schema":{"type":"string","enum":["fail","warn","skip"],"description":"dbt source freshness first; fail stops the run on stale sources","default":"warn"}},
-    {"name":"docs","kind":"boolean","default":true,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"dbt docs generate after the command","default":true}},
+    {"name":"freshness","kind":"enum","values":["fail","warn","skip"],"default":"warn","messages":{"invalid":"must be one of fail, warn, skip"},"schema":{"type":"string","enum":["fail","warn","skip"],"description":"dbt source freshness first; fail stops the run on stale sources. Not used by commands that build nothing: compile ls run-operation source freshness","default":"warn"}},
+    {"name":"docs","kind":"boolean","default":true,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"dbt docs generate after the command; never after ls run-operation source freshness","default":true}},
     {"name":"retryOf","kind":"pattern","pattern":"^[A-Za-z0-9_-]{1,80}$","messages":{"type":"must be a string","pattern":"must be a run id: 1 to 80 characters of A-Z a-z 0-9 _ -"},"schema":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,80}$","description":"with command: retry, the earlier run whose failures to rerun"}},
-    {"name":"timeoutSeconds","kind":"integer","minimum":60,"maximum":86400,"messages":{"type":"must be a whole number of seconds","minimum":"must be at least 60","maximum":"must be at most 86400"},"schema":{"type":"integer","minimum":60,"maximum":86400,"description":"the task's limit; past it the task is stopped"}}
+    {"name":"timeoutSeconds","kind":"integer","minimum":60,"maximum":86400,"messages":{"type":"must be a whole number of seconds","minimum":"must be at least 60","maximum":"must be at most 86400"},"schema":{"type":"integer","minimum":60,"maximum":86400,"description":"the task's limit; past it the task is stopped"}},
+    {"name":"scheduledTime","kind":"pattern","pattern":"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$","messages":{"type":"must be a string","pattern":"must be a UTC time as YYYY-MM-DDThh:mm:ssZ, e.g. 2026-11-24T05:00:00Z"},"schema":{"type":"string","pattern":"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$","description":"the run's scheduled time; the schedule fills it, backfill sets it. Becomes the dbt vars scheduled_time, run_date, data_interval_start, data_interval_end"}},
+    {"name":"threads","kind":"integer","minimum":1,"maximum":64,"messages":{"type":"must be a whole number of threads","minimum":"must be at least 1","maximum":"must be at most 64"},"schema":{"type":"integer","minimum":1,"maximum":64,"description":"--threads for the freshness check, the command and docs generate"}},
+    {"name":"failFast","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"--fail-fast: the command stops at its first failure","default":false}},
+    {"name":"warnError","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"--warn-error: the command's warnings fail the run","default":false}},
+    {"name":"macro","kind":"pattern","pattern":"^([A-Za-z_][A-Za-z0-9_]{0,63}\\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$","messages":{"type":"must be a string","pattern":"must be a macro's name or package.macro: up to 64 characters of A-Z a-z 0-9 _ each, not starting with a digit"},"schema":{"type":"string","pattern":"^([A-Za-z_][A-Za-z0-9_]{0,63}\\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$","description":"with command: run-operation, the macro to run"}},
+    {"name":"args","kind":"object","maxBytes":2048,"maxDepth":32,"messages":{"type":"must be a JSON object","notJson":"{path} is not a JSON value","tooDeep":"must be nested at most 32 objects and arrays deep (got {depth})","tooLarge":"must be at most 2048 bytes as compact JSON (got {bytes})"},"schema":{"type":"object","description":"with command: run-operation, the macro's arguments (--args)"}},
+    {"name":"allowEmpty","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"a selection that matches no node succeeds; otherwise the run fails with NOTHING_SELECTED (docs/verdicts.md)","default":false}}
   ],
   "rules": [
     {"field":"select","when":{"field":"command","is":"retry"},"expect":"absent","message":"not allowed with command retry, which reruns the earlier run's selection"},
+    {"field":"select","when":{"field":"command","is":"run-operation"},"expect":"absent","message":"not allowed with command run-operation, which runs a macro, not a selection"},
     {"field":"exclude","when":{"field":"command","is":"retry"},"expect":"absent","message":"not allowed with command retry, which reruns the earlier run's selection"},
+    {"field":"exclude","when":{"field":"command","is":"run-operation"},"expect":"absent","message":"not allowed with command run-operation, which runs a macro, not a selection"},
+    {"field":"selector","when":{"field":"command","is":"retry"},"expect":"absent","message":"not allowed with command retry, which reruns the earlier run's selection"},
+    {"field":"selector","when":{"field":"command","is":"run-operation"},"expect":"absent","message":"not allowed with command run-operation, which runs a macro, not a selection"},
+    {"field":"selector","when":{"field":"select","given":true},"expect":"absent","message":"not allowed with select or exclude: dbt uses the selector and ignores them"},
+    {"field":"selector","when":{"field":"exclude","given":true},"expect":"absent","message":"not allowed with select or exclude: dbt uses the selector and ignores them"},
     {"field":"fullRefresh","when":{"field":"command","is":"retry"},"expect":"notTrue","message":"not allowed with command retry, which reruns the earlier run's selection"},
+    {"field":"fullRefresh","when":{"field":"command","in":["test","snapshot","ls","run-operation","source freshness"]},"expect":"notTrue","message":"not allowed with command test, snapshot, ls, run-operation, source freshness: dbt has no --full-refresh there"},
     {"field":"retryOf","when":{"field":"command","is":"retry"},"expect":"present","message":"is required with command retry: the id of the run to retry"},
-    {"field":"retryOf","when":{"field":"command","isNot":"retry"},"expect":"absent","message":"is only allowed with command retry"}
+    {"field":"retryOf","when":{"field":"command","isNot":"retry"},"expect":"absent","message":"is only allowed with command retry"},
+    {"field":"threads","when":{"field":"command","is":"ls"},"expect":"absent","message":"not allowed with command ls, which runs no queries"},
+    {"field":"failFast","when":{"field":"command","in":["ls","run-operation"]},"expect":"notTrue","message":"not allowed with command ls or run-operation, which run no nodes"},
+    {"field":"macro","when":{"field":"command","is":"run-operation"},"expect":"present","message":"is required with command run-operation: the macro to run"},
+    {"field":"macro","when":{"field":"command","isNot":"run-operation"},"expect":"absent","message":"is only allowed with command run-operation"},
+    {"field":"args","when":{"field":"command","isNot":"run-operation"},"expect":"absent","message":"is only allowed with command run-operation"},
+    {"field":"allowEmpty","when":{"field":"command","in":["retry","ls","run-operation","source freshness"]},"expect":"notTrue","message":"not allowed with command retry, ls, run-operation, source freshness: only a command that builds or checks a selection of nodes fails when it matches none"}
   ]
 }
 """)
@@ -202,7 +223,12 @@ _CHECKS = {
 def _breaks(rule: dict[str, Any], raw: dict[str, Any]) -> bool:
     when = rule["when"]
     other = raw.get(when["field"])
-    applies = other == when["is"] if "is" in when else other != when["isNot"]
+    if when.get("given"):
+        applies = when["field"] in raw
+    elif "in" in when:
+        applies = other in when["in"]
+    else:
+        applies = other == when["is"] if "is" in when else other != when["isNot"]
     if not applies:
         return False
     if rule["expect"] == "absent":
@@ -243,8 +269,9 @@ def validate_run_input(raw: Any) -> dict[str, Any]:
     if problem is not None:
         raise InvalidRunInput(*problem)
     filled = {**DEFAULTS, **raw}
-    if "timeoutSeconds" in filled:
-        filled["timeoutSeconds"] = int(filled["timeoutSeconds"])
+    for name in ("timeoutSeconds", "threads"):
+        if name in filled:
+            filled[name] = int(filled[name])
     return {name: filled[name] for name in FIELDS if name in filled}
 
 

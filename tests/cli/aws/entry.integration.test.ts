@@ -138,3 +138,25 @@ describe('serverless-dbt start, history, logs and docs from the command line', (
     expect(help.stdout).toContain('usage: serverless-dbt start --stage STAGE');
   });
 });
+
+describe('serverless-dbt backfill from the command line', () => {
+  test('exits 0 when every date succeeds, 1 when one fails, 2 naming a wrong option', async () => {
+    const dates = ['--from', '2026-08-01', '--to', '2026-08-02'];
+    const ok = await runCli(['backfill', '--stage', STAGE, '--job', 'nightly', ...dates], env);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('2026-08-02  SUCCEEDED     cli-backfill-nightly-2026-08-02');
+
+    const failed = await runCli(['backfill', '--stage', STAGE, '--job', 'broken', ...dates], env);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toContain(
+      `2026-08-01  DBT_FAILED    cli-backfill-broken-2026-08-01  ${FAILED_REASON}`,
+    );
+
+    const wrong = await runCli(
+      ['backfill', '--stage', STAGE, '--job', 'nightly', ...dates, '--concurrency', '9'],
+      env,
+    );
+    expect(wrong.code).toBe(2);
+    expectOneSentence(wrong.stderr, "--concurrency '9' must be a whole number from 1 to 4");
+  }, 60_000);
+});

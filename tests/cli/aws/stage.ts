@@ -45,6 +45,19 @@ export const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.
 
 const ROLE = 'arn:aws:iam::123456789012:role/serverless-dbt-test-states';
 
+/** The stage's scheduled jobs: `nightly` succeeds, `broken` fails (see the definition). */
+export const STAGE_JOBS = [
+  { name: 'nightly', cron: 'cron(0 6 * * ? *)', timezone: 'Europe/Berlin', input: {} },
+  { name: 'broken', cron: 'cron(0 6 * * ? *)', timezone: 'Europe/Berlin', input: {} },
+  {
+    name: 'weekdays',
+    cron: 'cron(30 22 ? * MON-FRI *)',
+    timezone: 'America/New_York',
+    input: { command: 'run', select: 'tag:daily' },
+  },
+  { name: 'hourly', cron: 'cron(0 * * * ? *)', timezone: 'UTC', input: {} },
+] as const;
+
 /**
  * One ECS API call to moto (the project has no ECS client: only Step Functions calls ECS).
  * moto reads the service from the credential scope and does not check the signature.
@@ -183,6 +196,31 @@ function template(): string {
     Resources: {
       ArtifactsBucket: { Type: 'AWS::S3::Bucket', Properties: { BucketName: BUCKET } },
       TaskLogGroup: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: LOG_GROUP } },
+      // The jobs' schedules, as infra/config.cjs writes them; `backfill` reads them from the
+      // stack's template (moto creates no schedule from a template, and needs none).
+      ...Object.fromEntries(
+        STAGE_JOBS.map((job) => [
+          `Schedule${job.name.replace(/[^A-Za-z0-9]/g, '')}`,
+          {
+            Type: 'AWS::Scheduler::Schedule',
+            Properties: {
+              Name: `${STACK}-${job.name}`,
+              ScheduleExpression: job.cron,
+              ScheduleExpressionTimezone: job.timezone,
+              FlexibleTimeWindow: { Mode: 'OFF' },
+              Target: {
+                Arn: { Ref: 'StateMachineArn' },
+                RoleArn: ROLE,
+                Input: JSON.stringify({
+                  ...job.input,
+                  job: job.name,
+                  scheduledTime: '<aws.scheduler.scheduled-time>',
+                }),
+              },
+            },
+          },
+        ]),
+      ),
     },
     Outputs: {
       StateMachineArn: { Value: { Ref: 'StateMachineArn' } },

@@ -1,6 +1,7 @@
 // What the AWS commands assume about a deployed stage, held against the template that
 // `serverless package` produces: the stack's name and Outputs, where the dbt container logs,
 // where artifacts go, and how the state machine ends and runs its task.
+import { deployedSchedule, planDates } from '../../../cli/aws/backfill-plan.ts';
 import { logStreamOf, stackNameOf } from '../../../cli/aws/names.ts';
 import { STACK_OUTPUTS } from '../../../cli/aws/stack.ts';
 import {
@@ -18,6 +19,22 @@ beforeAll(async () => {
 }, PACKAGE_TIMEOUT_MS);
 
 describe('the deployed stage, as the AWS commands read it', () => {
+  test("backfill finds each job's cron, zone and input in the template, and plans a date with it", () => {
+    const schedule = deployedSchedule(template, 'daily-build', 'dev');
+    expect(schedule).toMatchObject({
+      job: 'daily-build',
+      cron: 'cron(0 6 * * ? *)',
+      timezone: 'Europe/Berlin',
+      input: { job: 'daily-build', scheduledTime: '<aws.scheduler.scheduled-time>' },
+    });
+    const [planned] = planDates(schedule, ['2026-07-01'], new Date('2026-12-01T00:00:00Z'));
+    // 06:00 in Berlin in summer (CEST) is 04:00 UTC.
+    expect(planned).toMatchObject({
+      scheduledTime: '2026-07-01T04:00:00Z',
+      input: { job: 'daily-build', scheduledTime: '2026-07-01T04:00:00Z' },
+    });
+  });
+
   test('the stack is serverless-dbt-<stage> and has every output the commands read', () => {
     expect(stackNameOf('dev')).toBe('serverless-dbt-dev');
     expect(Object.keys(template.Outputs ?? {})).toEqual(expect.arrayContaining([...STACK_OUTPUTS]));

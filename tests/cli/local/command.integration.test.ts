@@ -373,3 +373,70 @@ describe('serverless-dbt local and Slack', () => {
     expect(lines).toContain('── Notify');
   });
 });
+
+describe('serverless-dbt local and a selection that matches nothing', () => {
+  let project: ProjectCopy;
+  beforeAll(async () => {
+    project = await copySampleProject();
+  });
+  afterAll(async () => {
+    await project?.remove();
+  });
+
+  const typo = ['--select', 'ordrs', '--no-docs', '--freshness', 'skip'];
+
+  test('a typo in --select: exit 1, NOTHING_SELECTED naming the selector, and how to list what it matches', async () => {
+    const state = await stateFolder();
+    const run = await runCommand([...typo, '--project-dir', project.dir, '--state-dir', state]);
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/^run cli-local-\S+ \(job manual\): FAILED: NOTHING_SELECTED$/m);
+    expect(run.stdout).toContain(
+      "build: the selection matched no node (--select ordrs); no enabled node matches 'ordrs'",
+    );
+    expect(run.stdout).toContain('`serverless-dbt local --command ls --select ordrs`');
+  });
+
+  test('with --allow-empty the same run succeeds', async () => {
+    const state = await stateFolder();
+    const run = await runCommand([
+      ...typo,
+      '--allow-empty',
+      '--project-dir',
+      project.dir,
+      '--state-dir',
+      state,
+    ]);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('(job manual): succeeded: SUCCEEDED');
+  });
+});
+
+describe('serverless-dbt local with a scheduled time', () => {
+  test("dbt gets the scheduled time's vars, computed with the dev stage's cron and zone of the job", async () => {
+    // daily-build runs cron(0 6 * * ? *) in Europe/Berlin on the dev stage.
+    const { result } = await runInProcess({
+      job: 'daily-build',
+      command: 'compile',
+      select: 'stg_orders',
+      freshness: 'skip',
+      docs: false,
+      scheduledTime: '2026-03-29T04:00:00Z',
+      vars: { region: 'eu' },
+    });
+
+    expect(result.evaluation?.verdict).toBe('SUCCEEDED');
+    // dbt's own record of the vars it ran with.
+    const runResults = JSON.parse(
+      await readFile(join(result.artifactsDir, 'run_results.json'), 'utf8'),
+    );
+    expect(runResults.args.vars).toStrictEqual({
+      scheduled_time: '2026-03-29T04:00:00Z',
+      run_date: '2026-03-29',
+      data_interval_start: '2026-03-28T05:00:00Z',
+      data_interval_end: '2026-03-29T04:00:00Z',
+      region: 'eu',
+    });
+  });
+});

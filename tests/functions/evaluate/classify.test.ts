@@ -8,7 +8,12 @@ import {
   runnerHint,
 } from '../../../functions/evaluate/classify.ts';
 import { buildEvaluation } from '../../../functions/evaluate/evaluate.ts';
-import type { Evaluation, RunState, Verdict } from '../../../functions/shared/contracts.ts';
+import type {
+  Evaluation,
+  PreparedRun,
+  RunState,
+  Verdict,
+} from '../../../functions/shared/contracts.ts';
 import {
   evaluateEvent,
   preparedRun,
@@ -165,6 +170,16 @@ const TASK_ENDINGS: Row[] = [
       exitCode: 6,
       reason: /^dbt was stopped at its 3600 s limit \(exit 6\)\.$/,
       hint: /^Raise timeoutSeconds \(now 3600 s\)/,
+    },
+  ],
+  [
+    'exit 7 → NOTHING_SELECTED: the selection matched no node, not retryable',
+    stoppedTask({ exitCode: 7 }),
+    {
+      verdict: 'NOTHING_SELECTED',
+      exitCode: 7,
+      reason: /^The run's selection matched no node, so dbt ran nothing \(exit 7\)\.$/,
+      hint: /allowEmpty: true/,
     },
   ],
   [
@@ -950,6 +965,57 @@ describe('another attempt', () => {
 
     it('keeps the summary’s running nodes in the evaluation for the alert', () => {
       expect(judged(['model.shop.orders']).summary?.runningNodes).toEqual(['model.shop.orders']);
+    });
+  });
+
+  describe('after the selection matched no node (exit 7)', () => {
+    const judged = (spec: Partial<PreparedRun['spec']>, error: string | null) => {
+      const run = preparedRun();
+      const state = {
+        ...taskState(stoppedTask({ exitCode: 7 })),
+        run: { ...run, spec: { ...run.spec, ...spec } },
+      };
+      return buildEvaluation(evaluateEvent(state), SETTINGS, judge(state, SETTINGS), {
+        counts: { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 },
+        nodes: [],
+        nodesOmitted: 0,
+        freshness: { status: 'skipped', sources: [] },
+        error,
+      });
+    };
+
+    it('quotes the runner’s error, which names the selection and the word that matched nothing', () => {
+      const evaluation = judged(
+        { select: 'ordrs' },
+        "build: the selection matched no node (--select ordrs); no enabled node matches 'ordrs'",
+      );
+      expect(evaluation).toMatchObject({
+        verdict: 'NOTHING_SELECTED',
+        retryable: false,
+        retry: false,
+        exitCode: 7,
+        reason:
+          "The run's selection matched no node, so dbt ran nothing (exit 7): build: the selection matched no node (--select ordrs); no enabled node matches 'ordrs'.",
+      });
+      expect(evaluation.output.reason).toBe(evaluation.reason);
+    });
+
+    it('hints at listing what the run input’s selection matches, quoted for a shell', () => {
+      expect(judged({ select: 'ordrs' }, null).hint).toBe(
+        'Check the spelling of each selector word and that the models, tags or paths it names still exist: `serverless-dbt local --command ls --select ordrs` lists what the selection matches. If a run that selects nothing is expected (a tag that only some days carry), set allowEmpty: true in its run input.',
+      );
+      expect(judged({ select: 'tag:daily +orders', exclude: 'stg_*' }, null).hint).toContain(
+        "`serverless-dbt local --command ls --select 'tag:daily +orders' --exclude 'stg_*'`",
+      );
+      expect(judged({ selector: 'nightly' }, null).hint).toContain(
+        '`serverless-dbt local --command ls --selector nightly`',
+      );
+    });
+
+    it('says when no selection was given: the project has nothing the command runs', () => {
+      expect(judged({ command: 'snapshot' }, null).hint).toMatch(
+        /^No select, exclude or selector was given: the project has no node that dbt snapshot runs\./,
+      );
     });
   });
 

@@ -28,6 +28,9 @@ export function preparedRun(overrides: Partial<PreparedRun> = {}): PreparedRun {
     fullRefresh: false,
     freshness: 'warn' as const,
     docs: true,
+    allowEmpty: false,
+    failFast: false,
+    warnError: false,
     timeoutSeconds: 3600,
   };
   return {

@@ -20,6 +20,55 @@ function parsed(file: unknown, expected: SummaryExpectation = EXPECTED) {
 }
 
 describe('parseSummary', () => {
+  it('counts the nodes skipped downstream of a failure per failure, from all of them, before cutting', () => {
+    const failure = summaryNode('error', 0);
+    const skipped = Array.from({ length: 300 }, (_, index) => ({
+      ...summaryNode('skipped', index),
+      skippedBecauseOf: [failure.uniqueId],
+    }));
+    const unknownCause = summaryNode('skipped', 999);
+    const kept = parsed(summaryFile({ nodes: [...skipped, unknownCause, failure] }));
+
+    expect(kept.nodes.map((node) => node.uniqueId)).toStrictEqual([
+      failure.uniqueId,
+      unknownCause.uniqueId,
+    ]);
+    expect(kept.skippedDownstream).toStrictEqual([{ of: [failure.uniqueId], count: 300 }]);
+    expect(kept.nodesOmitted).toBe(0);
+  });
+
+  it('keeps at most 20 groups of at most 5 failures, and counts the nodes of the rest as omitted', () => {
+    const longId = `model.shop.${'x'.repeat(600)}`;
+    const nodes = Array.from({ length: 25 }, (_, group) =>
+      Array.from({ length: group + 1 }, (_, index) => ({
+        ...summaryNode('skipped', group * 100 + index),
+        skippedBecauseOf: [
+          `model.shop.failed_${String(group).padStart(2, '0')}`,
+          longId,
+          'a',
+          'b',
+          'c',
+          'd',
+        ],
+      })),
+    ).flat();
+    const kept = parsed(summaryFile({ nodes }));
+
+    expect(kept.skippedDownstream).toHaveLength(20);
+    expect(kept.skippedDownstream?.[0]?.count).toBe(25);
+    expect(kept.skippedDownstream?.[0]?.of).toHaveLength(5);
+    expect(kept.skippedDownstream?.[0]?.of[1]).toHaveLength(200);
+    // Groups of 1 to 5 nodes did not fit.
+    expect(kept.nodesOmitted).toBe(15);
+  });
+
+  it('leaves skippedDownstream out when no node names what skipped it, and ignores a malformed one', () => {
+    const odd = { ...summaryNode('skipped', 1), skippedBecauseOf: 'model.shop.x' };
+    const kept = parsed(summaryFile({ nodes: [summaryNode('error', 0), odd] }));
+    expect(kept).not.toHaveProperty('skippedDownstream');
+    expect(kept.nodes).toHaveLength(2);
+  });
+
   it('keeps counts, nodes, freshness and the first failure of a summary the container wrote', () => {
     expect(parsed(summaryFile())).toStrictEqual({
       counts: { success: 12, pass: 30, error: 1, fail: 2, warn: 0, skipped: 1 },

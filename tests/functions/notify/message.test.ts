@@ -18,6 +18,7 @@ import {
   node,
   OUT_OF_MEMORY,
   REGION,
+  RUN,
   SUCCEEDED,
   started,
   summary,
@@ -75,6 +76,40 @@ describe('the Slack message of a finished run', () => {
     expect(text).not.toContain('Hint');
     expect(message.text).toBe('✅ dbt job nightly succeeded (dev)');
     expect(blockKitProblem(message)).toBeUndefined();
+  });
+
+  it("shows a run-operation's macro and its options, never its args' values", () => {
+    const run = RUN;
+    const spec = {
+      ...run.spec,
+      command: 'run-operation' as const,
+      select: undefined,
+      macro: 'drop_schema_by_name',
+      args: { schema_name: 'pr_42_secretish' },
+      threads: 2,
+      warnError: true,
+    };
+    const event = { ...SUCCEEDED, state: { ...SUCCEEDED.state, run: { ...run, spec } } };
+    const text = allText(buildMessage(event, CONTEXT));
+    expect(text).toContain(
+      '*Command*\n`dbt run-operation drop_schema_by_name --args … --warn-error --threads 2`',
+    );
+    expect(text).not.toContain('pr_42_secretish');
+  });
+
+  it('shows a selector, fail-fast and source freshness as dbt would be called', () => {
+    const run = RUN;
+    const spec = {
+      ...run.spec,
+      command: 'source freshness' as const,
+      select: undefined,
+      selector: 'nightly',
+      failFast: true,
+    };
+    const event = { ...SUCCEEDED, state: { ...SUCCEEDED.state, run: { ...run, spec } } };
+    expect(allText(buildMessage(event, CONTEXT))).toContain(
+      '*Command*\n`dbt source freshness --selector nightly --fail-fast`',
+    );
   });
 
   it('lists the failing nodes with their messages, errors first, and the reason', () => {
@@ -141,6 +176,48 @@ describe('the Slack message of a finished run', () => {
     expect(allText(buildMessage(event, CONTEXT))).toContain(
       '*Attempt*\n2 (attempt 1: INFRA_RETRYABLE)',
     );
+  });
+
+  it('collapses the nodes skipped downstream of one failure into one line that counts them', () => {
+    const failure = node(0, { uniqueId: 'model.shop.stg_orders' });
+    const unknownCause = node(1, { status: 'skipped', message: null });
+    const event = finished(
+      evaluation('DBT_FAILED', {
+        exitCode: 1,
+        summary: {
+          ...summary([unknownCause, failure]),
+          skippedDownstream: [{ of: ['model.shop.stg_orders'], count: 17 }],
+        },
+      }),
+    );
+
+    const lines = sectionTexts(buildMessage(event, CONTEXT)).join('\n').split('\n');
+
+    const title = lines.indexOf('*Did not succeed: 19 nodes*');
+    expect(title).toBeGreaterThanOrEqual(0);
+    expect(lines.slice(title + 1)).toStrictEqual([
+      expect.stringMatching(/^❌ `model\.shop\.stg_orders` error/),
+      '⏭️ 17 skipped downstream of stg_orders',
+      '⏭️ `model.shop.model_0001` skipped',
+    ]);
+    expect(allText(buildMessage(event, CONTEXT))).not.toContain('more (see run_results.json');
+  });
+
+  it('counts the skipped nodes of a group it had no room for among those it leaves out', () => {
+    const failures = Array.from({ length: 50 }, (_, index) => node(index));
+    const event = finished(
+      evaluation('DBT_FAILED', {
+        exitCode: 1,
+        summary: {
+          ...summary(failures),
+          skippedDownstream: [{ of: ['model.shop.model_0000'], count: 400 }],
+        },
+      }),
+    );
+    const text = allText(buildMessage(event, CONTEXT));
+    expect(text).toContain('*Did not succeed: 450 nodes*');
+    expect(text).not.toContain('skipped downstream of');
+    expect(text).toMatch(/…and (4\d\d) more/);
   });
 
   it('keeps within Slack limits with 2,000 failing nodes, and counts what it leaves out', () => {

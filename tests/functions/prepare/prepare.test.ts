@@ -7,6 +7,7 @@ import {
   startedByOf,
   triggerOf,
 } from '../../../functions/prepare/prepare.ts';
+import { scheduledVars } from '../../../functions/prepare/scheduled-vars.ts';
 import { ConfigurationError } from '../../../functions/shared/config.ts';
 import {
   InvalidRunInput,
@@ -52,6 +53,9 @@ describe('prepareRun', () => {
       fullRefresh: false,
       freshness: 'warn',
       docs: true,
+      failFast: false,
+      warnError: false,
+      allowEmpty: false,
       timeoutSeconds: 3600,
     };
     expect(state).toStrictEqual({
@@ -85,6 +89,10 @@ describe('prepareRun', () => {
       freshness: 'fail',
       docs: false,
       timeoutSeconds: 5400,
+      threads: 6,
+      failFast: true,
+      warnError: true,
+      allowEmpty: true,
     };
     const { run } = prepareRun(prepareEvent(input, 'cli-nightly-20260302'), DEV_SETTINGS);
     expect(run.spec).toStrictEqual(input);
@@ -101,9 +109,13 @@ describe('prepareRun', () => {
   it('fills each shared valid vector as parseRunInput does, plus the timeout it runs with', () => {
     for (const vector of vectors.valid) {
       const { run } = prepareRun(prepareEvent(vector.input), DEV_SETTINGS);
+      const scheduledTime = vector.filled.scheduledTime;
+      // A scheduled time adds its vars (scheduled-vars.test.ts); DEV_SETTINGS has no schedules.
+      const timeVars =
+        typeof scheduledTime === 'string' ? { vars: scheduledVars(scheduledTime, undefined) } : {};
       expect([vector.name, run.spec]).toStrictEqual([
         vector.name,
-        { ...vector.filled, timeoutSeconds: vector.filled.timeoutSeconds ?? 3600 },
+        { ...vector.filled, ...timeVars, timeoutSeconds: vector.filled.timeoutSeconds ?? 3600 },
       ]);
     }
   });
@@ -208,7 +220,7 @@ describe('prepareRun', () => {
 
     it('reports the input before a bad execution name', () => {
       const error = refusal(() =>
-        prepareRun(prepareEvent({ command: 'compile' }, 'bad name'), DEV_SETTINGS),
+        prepareRun(prepareEvent({ command: 'debug' }, 'bad name'), DEV_SETTINGS),
       );
       expect(error.name).toBe('InvalidRunInput');
       expect(error.message).toMatch(/^command: /);

@@ -35,7 +35,35 @@ describe('readPrepareConfig', () => {
       artifactsUri: 's3://serverless-dbt-dev-artifacts/dbt',
       notifyOnStart: true,
       lock: { table: 'serverless-dbt-dev-locks', stateMachine: STATE_MACHINE, groups: {} },
+      schedules: {},
     });
+  });
+
+  it("reads each job's cron and time zone from JOB_SCHEDULES", () => {
+    const schedules = { nightly: { cron: 'cron(0 6 * * ? *)', timezone: 'Europe/Berlin' } };
+    const config = readPrepareConfig({
+      ...DEV_ENVIRONMENT,
+      JOB_SCHEDULES: JSON.stringify(schedules),
+    });
+    expect(settingsFor(config, executionArnOf('x')).schedules).toStrictEqual(schedules);
+  });
+
+  it.each([
+    ['not JSON', 'nightly=cron(0 6 * * ? *)', /^JOB_SCHEDULES: must be a JSON object/],
+    [
+      'an unknown time zone',
+      '{"nightly":{"cron":"cron(0 6 * * ? *)","timezone":"Mars/Olympus"}}',
+      /^JOB_SCHEDULES: nightly\.timezone is not job → \{cron, timezone\}/,
+    ],
+    [
+      'an entry without its cron',
+      '{"nightly":{"timezone":"UTC"}}',
+      /^JOB_SCHEDULES: nightly\.cron is not/,
+    ],
+  ])('refuses JOB_SCHEDULES with %s, naming it', (_name, value, message) => {
+    expect(configurationError({ ...DEV_ENVIRONMENT, JOB_SCHEDULES: value }).message).toMatch(
+      message,
+    );
   });
 
   it('defaults to on-demand Fargate, no start notice and a lock', () => {

@@ -131,7 +131,16 @@ describe('fields and defaults', () => {
   it('never returns unknown keys, and optional fields only when given', () => {
     const spec = parseRunInput({ job: 'daily' });
     expect(Object.keys(spec).sort()).toEqual(
-      ['command', 'docs', 'freshness', 'fullRefresh', 'job'].sort(),
+      [
+        'allowEmpty',
+        'command',
+        'docs',
+        'failFast',
+        'freshness',
+        'fullRefresh',
+        'job',
+        'warnError',
+      ].sort(),
     );
     for (const key of Object.keys(parseRunInput(vectors.valid[1]?.input))) {
       expect(RUN_INPUT_FIELDS).toContain(key);
