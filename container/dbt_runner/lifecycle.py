@@ -102,6 +102,7 @@ class Run:
         self._finished = threading.Lock()
         self._exit_code: int | None = None
         self._steps_running = False
+        self._watchdog: threading.Timer | None = None
 
     def execute(self, steps: Callable[[RunState], None]) -> int:
         previous_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
@@ -111,6 +112,10 @@ class Run:
             steps(self.state)
         finally:
             self._steps_running = False
+            # dbt stopped in time: the watchdog must not end the process later (in a test
+            # process, it would end the tests that come after).
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous_sigalrm)
             signal.signal(signal.SIGTERM, previous_sigterm)
@@ -155,9 +160,9 @@ class Run:
         self.state.running_nodes.freeze()
         # A watchdog makes sure the artifacts are stored in time even if dbt cannot cancel
         # its query (DuckDB cannot; Redshift can).
-        watchdog = threading.Timer(self.stop_grace_seconds, self._stop_now, args=(deadline_message,))
-        watchdog.daemon = True
-        watchdog.start()
+        self._watchdog = threading.Timer(self.stop_grace_seconds, self._stop_now, args=(deadline_message,))
+        self._watchdog.daemon = True
+        self._watchdog.start()
         # KeyboardInterrupt is what dbt handles: it cancels the warehouse's running queries
         # and writes run_results.json for what finished before it re-raises.
         raise interrupt

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from dbt_runner import lifecycle
 from dbt_runner.artifacts import open_store
 from dbt_runner.config import ConfigError, RunnerConfig, read_attempt_started_at
 from dbt_runner.deadline import deadline_margin, run_deadline
@@ -100,7 +101,9 @@ def test_running_nodes_are_those_started_and_not_finished_as_they_were_when_the_
     assert running.still_running(run_results) == ["model.shop.a", "model.shop.c"]
 
 
-def busy_run(tmp_path: Path, attempt_started_at: datetime | None) -> tuple[Run, io.StringIO]:
+def busy_run(
+    tmp_path: Path, attempt_started_at: datetime | None, stop_grace_seconds: float = 5.0
+) -> tuple[Run, io.StringIO]:
     config = RunnerConfig(
         run_id="deadline-unit",
         artifacts_uri=(tmp_path / "artifacts").as_uri(),
@@ -112,7 +115,14 @@ def busy_run(tmp_path: Path, attempt_started_at: datetime | None) -> tuple[Run, 
         attempt_started_at=attempt_started_at,
     )
     out = io.StringIO()
-    run = Run(config, open_store(config.artifacts_uri), Redactor(), out, tmp_path, stop_grace_seconds=5.0)
+    run = Run(
+        config,
+        open_store(config.artifacts_uri),
+        Redactor(),
+        out,
+        tmp_path,
+        stop_grace_seconds=stop_grace_seconds,
+    )
     return run, out
 
 
@@ -174,3 +184,18 @@ def test_a_run_that_ends_before_its_deadline_keeps_its_outcome_and_lists_no_runn
     assert exit_code == 0
     assert "runningNodes" not in summary_of(tmp_path)
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_run_that_stopped_in_time_is_not_ended_later_by_its_watchdog(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The watchdog ends the process when dbt does not stop within the grace; once dbt has
+    # stopped and the run is over, it must not fire (in a test process it ended later tests).
+    ended_with: list[int] = []
+    monkeypatch.setattr(lifecycle.os, "_exit", ended_with.append)
+    run, _ = busy_run(tmp_path, datetime.now(UTC) - timedelta(hours=2), stop_grace_seconds=0.2)
+
+    assert run.execute(busy_steps(run, 3600, 20)) == EXIT_DEADLINE
+    time.sleep(0.6)
+
+    assert ended_with == []
