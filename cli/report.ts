@@ -7,6 +7,7 @@ import {
   type SkippedDownstream,
   skippedDownstreamText,
 } from '../functions/shared/skipped-downstream.ts';
+import { type SlowModel, slowModelText } from '../functions/shared/slow-models.ts';
 
 /** The parts of summary.json (docs/design.md) the report shows. */
 export interface SummaryForReport {
@@ -21,6 +22,10 @@ export interface SummaryForReport {
   skippedDownstream?: SkippedDownstream[];
   freshness?: { status: string; sources: Array<{ uniqueId: string; status: string }> };
   error?: string | null;
+  /** Models slower than usual against the job's earlier successful runs. */
+  slowModels?: SlowModel[];
+  /** A state-aware run's comparison: its `reason` says what was built and deferred, and why. */
+  stateAware?: { reason: string };
 }
 
 export interface Report {
@@ -68,6 +73,7 @@ export function formatReport(report: Report): string {
       .map(([name, count]) => `${count} ${name}`);
     lines.push(`  counts: ${shown.length > 0 ? shown.join(', ') : 'no nodes ran'}`);
   }
+  if (summary?.stateAware) lines.push(`  state-aware: ${summary.stateAware.reason}`);
   // Nodes skipped because others failed: one line per failure rather than one per node.
   const { listed: nodes, skippedDownstream: collapsed } = collapseSkipped(summary?.nodes ?? []);
   const skippedDownstream = [...(summary?.skippedDownstream ?? []), ...collapsed];
@@ -93,6 +99,13 @@ export function formatReport(report: Report): string {
     }
   }
   if (nodes.length === 0 && summary?.error) lines.push(`  error: ${firstLine(summary.error)}`);
+  const slowModels = summary?.slowModels ?? [];
+  for (const model of slowModels.slice(0, LISTED_NODES)) {
+    lines.push(`  ${'slow'.padStart(8)}  ${slowModelText(model)}`);
+  }
+  if (slowModels.length > LISTED_NODES) {
+    lines.push(`  …and ${slowModels.length - LISTED_NODES} more slow models in summary.json`);
+  }
   if (report.artifacts) lines.push(`artifacts: ${report.artifacts}`);
   if (report.docs) lines.push(`docs:      ${report.docs}`);
   return lines.join('\n');

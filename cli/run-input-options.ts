@@ -31,6 +31,7 @@ export const RUN_INPUT_OPTIONS = {
   macro: { type: 'string' },
   args: { type: 'string' },
   'allow-empty': { type: 'boolean' },
+  only: { type: 'string' },
   input: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 

@@ -12,7 +12,7 @@ commands:
   local     run the dbt project through the state machine on this machine (DuckDB)
   start     start a run on AWS (--stage S), optionally --wait for its outcome
   backfill  run a scheduled job once per date, --from D1 --to D2, on AWS (--stage S)
-  history   recent runs on AWS (--stage S)
+  history   recent runs on AWS (--stage S), or one model's times (--model M)
   logs      a run's dbt log from CloudWatch (--stage S RUN_ID)
   docs      a link to a run's docs page (--stage S [RUN_ID])
 

@@ -1,4 +1,5 @@
 // The text the AWS commands print: the history table and its cells. Pure: no AWS SDK here.
+import { formatUsd } from '../../functions/shared/cost.ts';
 
 /** One execution as `history` lists it. */
 export interface HistoryRow {
@@ -8,6 +9,8 @@ export interface HistoryRow {
   job: string;
   status: string;
   verdict: string;
+  /** What the run cost at list prices; undefined when its outcome does not say. */
+  costUsd?: number | undefined;
   link: string;
 }
 
@@ -35,7 +38,16 @@ export function durationOf(row: Pick<HistoryRow, 'startDate' | 'stopDate'>, now:
   return formatDuration(row.stopDate.getTime() - row.startDate.getTime());
 }
 
-const HEADERS = ['STARTED (UTC)', 'RUN ID', 'JOB', 'STATUS', 'VERDICT', 'DURATION', 'CONSOLE'];
+const HEADERS = [
+  'STARTED (UTC)',
+  'RUN ID',
+  'JOB',
+  'STATUS',
+  'VERDICT',
+  'DURATION',
+  'COST',
+  'CONSOLE',
+];
 
 /** Aligned columns, one line per row, the console link last (it is long). */
 export function formatHistory(rows: HistoryRow[], now: Date): string {
@@ -46,6 +58,7 @@ export function formatHistory(rows: HistoryRow[], now: Date): string {
     row.status,
     row.verdict,
     durationOf(row, now),
+    row.costUsd === undefined ? '-' : formatUsd(row.costUsd),
     row.link,
   ]);
   const table = [HEADERS, ...cells];
@@ -62,4 +75,49 @@ export function formatHistory(rows: HistoryRow[], now: Date): string {
         .trimEnd(),
     )
     .join('\n');
+}
+
+const DAYS_PER_MONTH = 365 / 12;
+const MS_PER_DAY = 24 * 60 * 60 * 1000;
+
+/** What a job costs a month, projected from its listed runs. */
+export interface MonthlyProjection {
+  /** Runs with a known cost. */
+  costedRuns: number;
+  averageUsd: number | undefined;
+  /** Runs a month at the pace the listed runs started; undefined with fewer than two. */
+  runsPerMonth: number | undefined;
+  monthlyUsd: number | undefined;
+}
+
+/**
+ * The job's monthly cost: the average cost of its listed runs times the runs a month at the
+ * pace they started (runs observed per day, from the first listed start to the last). A
+ * schedule's cron is not read: manual runs and retries cost too, and count as observed.
+ */
+export function monthlyProjection(
+  rows: ReadonlyArray<Pick<HistoryRow, 'startDate' | 'costUsd'>>,
+): MonthlyProjection {
+  const costs = rows.flatMap((row) => (row.costUsd === undefined ? [] : [row.costUsd]));
+  const averageUsd =
+    costs.length === 0 ? undefined : costs.reduce((sum, usd) => sum + usd, 0) / costs.length;
+  const starts = rows.flatMap((row) =>
+    row.startDate === undefined ? [] : [row.startDate.getTime()],
+  );
+  const spanDays = starts.length < 2 ? 0 : (Math.max(...starts) - Math.min(...starts)) / MS_PER_DAY;
+  // n starts span n - 1 intervals.
+  const runsPerMonth = spanDays > 0 ? ((starts.length - 1) / spanDays) * DAYS_PER_MONTH : undefined;
+  const monthlyUsd =
+    averageUsd === undefined || runsPerMonth === undefined ? undefined : averageUsd * runsPerMonth;
+  return { costedRuns: costs.length, averageUsd, runsPerMonth, monthlyUsd };
+}
+
+/** `nightly: $0.0123 a run on average (4 runs with a cost), 30.4 runs a month as started: about $0.37 a month` */
+export function formatProjection(job: string, projection: MonthlyProjection): string {
+  if (projection.averageUsd === undefined) return `${job}: no listed run says what it cost`;
+  const average = `${formatUsd(projection.averageUsd)} a run on average (${projection.costedRuns} run${projection.costedRuns === 1 ? '' : 's'} with a cost)`;
+  if (projection.runsPerMonth === undefined || projection.monthlyUsd === undefined) {
+    return `${job}: ${average}; one run is too few to project a month`;
+  }
+  return `${job}: ${average}, ${projection.runsPerMonth.toFixed(1)} runs a month as started: about ${formatUsd(projection.monthlyUsd)} a month`;
 }

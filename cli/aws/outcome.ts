@@ -65,6 +65,21 @@ const outcomeSchema = z.object({
   exitCode: z.number().nullable().catch(null),
   counts: countsSchema.nullable().catch(null),
   artifactsUri: z.string().nullable().catch(null),
+  // What the run cost (functions/shared/cost.ts); a cost of another shape is left out.
+  cost: z
+    .looseObject({
+      usd: z.number(),
+      attempts: z.array(
+        z.looseObject({
+          attempt: z.number(),
+          capacityProvider: z.string(),
+          billedSeconds: z.number(),
+          usd: z.number(),
+        }),
+      ),
+    })
+    .optional()
+    .catch(undefined),
 });
 
 /** The execution's output, when it is a RunOutcome. */
@@ -169,6 +184,17 @@ const summarySchema = z.object({
     .optional()
     .catch(undefined),
   error: z.string().nullable().optional().catch(undefined),
+  slowModels: z
+    .array(
+      z.object({
+        uniqueId: z.string(),
+        seconds: z.number(),
+        medianSeconds: z.number(),
+        runsCompared: z.number(),
+      }),
+    )
+    .optional()
+    .catch(undefined),
 });
 
 /** The parts of summary.json the report shows, or null when the text is not a summary. */

@@ -198,6 +198,9 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
     DBT_CONTAINER_NAME: 'dbt',
     NOTIFY_ON: 'success,failure',
     TASK_MEMORY_MIB: deployed('evaluate')?.fakeEnvironment.TASK_MEMORY_MIB ?? '2048',
+    TASK_CPU: deployed('evaluate')?.fakeEnvironment.TASK_CPU ?? '1024',
+    TASK_CPU_ARCHITECTURE: deployed('evaluate')?.fakeEnvironment.TASK_CPU_ARCHITECTURE ?? 'X86_64',
+    LAMBDA_MEMORY_MB: deployed('evaluate')?.fakeEnvironment.LAMBDA_MEMORY_MB ?? '256',
     // No alarm watches a local run: its metrics go nowhere (noMetrics), and no alarm topic
     // stands in for a Slack that refuses the alert.
     ALARM_ON: deployed('evaluate')?.fakeEnvironment.ALARM_ON ?? '',

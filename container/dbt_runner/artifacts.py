@@ -31,6 +31,9 @@ class ArtifactStore(Protocol):
     def replace_prefix(self, prefix: str, files: dict[str, bytes]) -> None:
         """Make `prefix/` hold exactly `files` (name → bytes)."""
 
+    def list_names(self, prefix: str) -> list[str]:
+        """The names of the objects right under `prefix/`, sorted; empty when there are none."""
+
     def url(self, key: str) -> str: ...
 
 
@@ -65,6 +68,15 @@ class FileStore:
             return None
         except OSError as error:
             raise ArtifactsError(f"cannot read {self.url(key)}: {error.strerror or error}") from None
+
+    def list_names(self, prefix: str) -> list[str]:
+        folder = self._path(prefix)
+        try:
+            return sorted(path.name for path in folder.iterdir() if path.is_file())
+        except FileNotFoundError:
+            return []
+        except OSError as error:
+            raise ArtifactsError(f"cannot list {self.url(prefix)}/: {error.strerror or error}") from None
 
     def replace_prefix(self, prefix: str, files: dict[str, bytes]) -> None:
         final = self._path(prefix)
@@ -131,6 +143,19 @@ class S3Store:
             if unreachable is not None:
                 raise unreachable from None
             raise self._fail("read", key, error) from None
+
+    def list_names(self, prefix: str) -> list[str]:
+        folder = self._key(prefix) + "/"
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder, Delimiter="/"
+            )
+            return sorted(item["Key"][len(folder) :] for page in pages for item in page.get("Contents", []))
+        except Exception as error:
+            unreachable = aws.unreachable("s3", f"list {self.url(prefix)}/", error)
+            if unreachable is not None:
+                raise unreachable from None
+            raise self._fail("list", prefix, error) from None
 
     def replace_prefix(self, prefix: str, files: dict[str, bytes]) -> None:
         # New objects first, stale ones after: a reader never finds the prefix empty.

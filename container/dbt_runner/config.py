@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .run_spec import RUN_ID_PATTERN, InvalidRunInput, RunSpec, parse_run_spec
+from .slow_models import DEFAULT_RUNS_COMPARED, MAX_RUNS_COMPARED, MIN_EXTRA_SECONDS
 
 # The image lays out /app/container/entrypoint.py beside /app/dbt, as the repository does, so
 # one relative default serves both a host and the container.
@@ -36,6 +37,11 @@ class RunnerConfig:
     # When RunDbt's timer started for this attempt (RUN_ATTEMPT_STARTED_AT); None for a task
     # started without the state machine, whose deadline counts from the container's start.
     attempt_started_at: datetime | None = None
+    # How many of the job's last successful runs a model's time is compared with
+    # (SLOW_MODELS_RUNS); 0 turns the slow-model check off.
+    slow_models_runs: int = DEFAULT_RUNS_COMPARED
+    # How much longer than usual a model must take to be flagged (SLOW_MODELS_MIN_EXTRA_SECONDS).
+    slow_models_min_extra_seconds: float = MIN_EXTRA_SECONDS
 
 
 def read_config(environ: Mapping[str, str]) -> RunnerConfig:
@@ -62,7 +68,21 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
         raw_spec=environ.get("RUN_SPEC") or "{}",
         attempt=read_attempt(environ.get("RUN_ATTEMPT")),
         attempt_started_at=read_attempt_started_at(environ.get("RUN_ATTEMPT_STARTED_AT")),
+        slow_models_runs=read_slow_models_runs(environ.get("SLOW_MODELS_RUNS")),
+        slow_models_min_extra_seconds=read_min_extra_seconds(environ.get("SLOW_MODELS_MIN_EXTRA_SECONDS")),
     )
+
+
+def read_slow_models_runs(raw: str | None) -> int:
+    """SLOW_MODELS_RUNS, DEFAULT_RUNS_COMPARED when unset."""
+    if raw is None or raw.strip() == "":
+        return DEFAULT_RUNS_COMPARED
+    if not re.fullmatch(r"[0-9]{1,3}", raw.strip()) or int(raw.strip()) > MAX_RUNS_COMPARED:
+        raise ConfigError(
+            f"SLOW_MODELS_RUNS: must be a whole number from 0 (no check) to {MAX_RUNS_COMPARED}, "
+            f"got {raw[:40]!r}"
+        )
+    return int(raw.strip())
 
 
 def read_attempt(raw: str | None) -> int:
@@ -108,3 +128,14 @@ def read_run_spec(raw: str) -> RunSpec:
         raise InvalidRunInput("input", f"RUN_SPEC is not JSON ({error.msg})") from None
     except RecursionError:
         raise InvalidRunInput("input", "RUN_SPEC is nested too deeply") from None
+
+
+def read_min_extra_seconds(raw: str | None) -> float:
+    """SLOW_MODELS_MIN_EXTRA_SECONDS, MIN_EXTRA_SECONDS when unset."""
+    if raw is None or raw.strip() == "":
+        return MIN_EXTRA_SECONDS
+    if not re.fullmatch(r"[0-9]{1,6}(\.[0-9]{1,3})?", raw.strip()):
+        raise ConfigError(
+            f"SLOW_MODELS_MIN_EXTRA_SECONDS: must be a number of seconds, 0 or more, got {raw[:40]!r}"
+        )
+    return float(raw.strip())

@@ -13,7 +13,7 @@ from typing import Any, TextIO
 
 from .artifacts import ArtifactsError, ArtifactStore
 from .config import ConfigError, RunnerConfig
-from .layout import attempt_folder, attempt_in, last_attempt_key, run_folder
+from .layout import attempt_folder, attempt_in, last_attempt_key, last_success_key, run_folder
 from .outcome import (
     CONNECTION,
     NOTHING_SELECTED,
@@ -35,6 +35,7 @@ from .outcome import (
 )
 from .packages import check_packages, deps_failure
 from .profile_check import missing_profile_env_vars
+from .run_input import selector_words
 from .run_log import log_line
 from .run_spec import (
     BUILDS_NOTHING,
@@ -53,6 +54,7 @@ from .seeded_sources import (
     run_seeds_everything,
     sources_seeds_create,
 )
+from .state_aware import Comparison, changed_selection, fresher_sources, no_earlier_success, pointer_folder
 from .summary import Step
 
 PROFILE_NOT_FOUND = "Could not find profile named"
@@ -319,7 +321,29 @@ class DbtSteps:
         return {unique_id: created[unique_id] for unique_id in missing_from_rendered(rendered, created)}
 
     def command(self, store: ArtifactStore) -> None:
-        args = dbt_command_args(self.spec)
+        state_select: list[str] | None = None
+        state_args: list[str] = []
+        if self.spec.only == "changed":
+            comparison, state_dir = self.compare_with_last_success(store)
+            self.state.state_aware = comparison
+            self.state.project_models = sum(
+                1 for node in self.manifest.nodes.values() if node.resource_type == "model"
+            )
+            if state_dir is not None:
+                own = selector_words(self.spec.select) if self.spec.select is not None else None
+                state_select = changed_selection(own, with_fresher=True)
+                # Without --favor-state: the job's own relations are the state's (same job, same
+                # stage), and one missing from the warehouse is read where the state built it.
+                state_args = ["--state", str(state_dir), "--defer"]
+            log_line(
+                self.out,
+                "stateAware",
+                comparedWith=comparison.compared_with,
+                fresherSources=list(comparison.fresher_sources),
+                **({"reason": f"{comparison.because}: building everything"} if comparison.because else {}),
+                runId=self.config.run_id,
+            )
+        args = dbt_command_args(self.spec, state_select=state_select) + state_args
         if self.spec.retry_of is not None:
             args += ["--state", str(self.fetch_earlier_run(store, self.spec.retry_of))]
         # The command's run_results.json is the run's: docs generate writes one of its own later.
@@ -335,16 +359,75 @@ class DbtSteps:
             self.failed(freshness_failure(report, self.spec.freshness_mode, self.state.freshness_results))
             return
         nodes = getattr(result, "results", None)
+        counted = None if nodes is None else len(nodes)
+        allow_empty, unmatched = self.spec.allow_empty, self.unmatched
+        if state_select is not None and not allow_empty:
+            # Nothing changed since the run compared with is a success; a selection of the
+            # input's own that matches no node at all (a typo) is still NOTHING_SELECTED.
+            given = self.spec.select is not None or self.spec.exclude is not None
+            own = self.own_selection_unmatched() if given and counted == 0 and report.success else None
+            allow_empty, unmatched = own is None, own or unmatched
         selection = {
             "command": self.spec.command,
             "select": self.spec.select,
             "exclude": self.spec.exclude,
             "selector": self.spec.selector,
-            "allowEmpty": self.spec.allow_empty,
+            "allowEmpty": allow_empty,
         }
-        counted = None if nodes is None else len(nodes)
-        empty = nothing_selected_failure(report, selection, counted, self.unmatched)
+        empty = nothing_selected_failure(report, selection, counted, unmatched)
         self.failed(empty or command_failure(report))
+
+    def own_selection_unmatched(self) -> list[str] | None:
+        """For a state-aware run that ran no node: None when the input's own select and exclude
+        match some node (so nothing changed), else the criteria dbt said match none. dbt's `ls`
+        on the parsed manifest answers without the warehouse."""
+        from dbt.cli.main import dbtRunner  # noqa: PLC0415
+
+        unmatched: list[str] = []
+        args = ["ls", "--no-write-json", "--log-level", "none", "--log-level-file", "debug"]
+        if self.spec.select is not None:
+            args += ["--select", *selector_words(self.spec.select)]
+        if self.spec.exclude is not None:
+            args += ["--exclude", *selector_words(self.spec.exclude)]
+        if self.spec.command == "run":
+            args += ["--resource-type", "model"]
+        runner = dbtRunner(manifest=self.manifest, callbacks=[note_unmatched(unmatched)])
+        result = runner.invoke([*args, *self.common_args()])
+        if isinstance(result.exception, DeadlinePassed):
+            raise StoppedAtDeadline(str(result.exception))
+        if isinstance(result.exception, KeyboardInterrupt):
+            raise Stopped(str(result.exception) or "stopped")
+        # An ls that could not answer says nothing against the selection.
+        return unmatched if result.success and not result.result else None
+
+    def compare_with_last_success(self, store: ArtifactStore) -> tuple[Comparison, Path | None]:
+        """What a state-aware run compares with, and the folder of its manifest.json and
+        sources.json for dbt's --state; no folder when either side of the comparison is
+        missing, and the run builds everything (state_aware.py)."""
+        job = self.spec.job
+        pointer = read_last_success(store, last_success_key(job))
+        if pointer is None:
+            return no_earlier_success(job), None
+        named = pointer_folder(pointer)
+        if named is None:
+            return Comparison(job, because=f"{store.url(last_success_key(job))} names no run folder"), None
+        run_id, folder = named
+        manifest = read_last_success(store, f"{folder}/manifest.json")
+        if manifest is None:
+            return Comparison(job, because=f"run {run_id} of job {job} left no manifest.json"), None
+        previous_sources = read_last_success(store, f"{folder}/sources.json")
+        if previous_sources is None:
+            because = f"run {run_id} of job {job} did not check its sources' freshness (no sources.json)"
+            return Comparison(job, because=because), None
+        current_sources = self.target_path / "sources.json"
+        if not current_sources.is_file():
+            return Comparison(job, because="this run could not check its sources' freshness"), None
+        state_dir = self.work / "state"
+        state_dir.mkdir(parents=True, exist_ok=True)
+        (state_dir / "manifest.json").write_bytes(manifest)
+        (state_dir / "sources.json").write_bytes(previous_sources)
+        fresher = fresher_sources(previous_sources, current_sources.read_bytes())
+        return Comparison(job, compared_with=run_id, fresher_sources=fresher), state_dir
 
     def fetch_earlier_run(self, store: ArtifactStore, run_id: str) -> Path:
         """The state of the run `retryOf` names, from its last attempt's folder."""
@@ -387,6 +470,15 @@ def read_earlier_run(store: ArtifactStore, key: str) -> bytes | None:
         return store.get(key)
     except ArtifactsError as error:
         raise ConfigError(f"retryOf: {error}") from None
+
+
+def read_last_success(store: ArtifactStore, key: str) -> bytes | None:
+    """A file of the state a state-aware run compares with. A refused read is the run's settings
+    (exit 3: the task role must read jobs/ and runs/), as for retryOf."""
+    try:
+        return store.get(key)
+    except ArtifactsError as error:
+        raise ConfigError(f"only: {error}") from None
 
 
 def earlier_run_folder(store: ArtifactStore, run_id: str) -> str:

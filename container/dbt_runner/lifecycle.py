@@ -17,7 +17,15 @@ from typing import Any, TextIO
 from .artifacts import ArtifactsError, ArtifactStore
 from .config import RunnerConfig
 from .deadline import Deadline, run_deadline
-from .layout import LATEST, attempt_folder, last_attempt_key, last_attempt_record
+from .layout import (
+    LATEST,
+    attempt_folder,
+    last_attempt_key,
+    last_attempt_record,
+    last_success_key,
+    success_key,
+    success_record,
+)
 from .outcome import (
     EXIT_SUCCESS,
     STOPPED_BY_SIGTERM,
@@ -30,6 +38,9 @@ from .outcome import (
 )
 from .redaction import Redactor
 from .run_log import log_line, now
+from .run_spec import BUILDS_NOTHING
+from .slow_history import HistoryUnreadable, find_slow_models
+from .state_aware import models_built
 from .summary import Step, build_summary, has_skipped
 
 RUN_FILES = ("manifest.json", "run_results.json", "sources.json", "catalog.json", "index.html", "dbt.log")
@@ -66,13 +77,38 @@ def store_artifacts(
         except ArtifactsError as error:
             state.fail(artifacts_failure(str(error)))
     # Last in the attempt's folder, so that a summary.json in place means its other files are too.
+    written = summary()
     try:
-        store.put(f"{folder}/summary.json", redactor.data(json.dumps(summary(), indent=2).encode()))
+        store.put(f"{folder}/summary.json", redactor.data(json.dumps(written, indent=2).encode()))
     except ArtifactsError as error:
         state.fail(artifacts_failure(str(error)))
     # Then the run's pointer to this attempt, for readers that know only the run id.
     try:
         store.put(last_attempt_key(run_id), last_attempt_record(run_id, attempt))
+    except ArtifactsError as error:
+        state.fail(artifacts_failure(str(error)))
+    store_success_pointers(state, store, written)
+
+
+def store_success_pointers(state: RunState, store: ArtifactStore, summary: dict[str, Any]) -> None:
+    """After a successful run that built (not one of the commands that build nothing), the
+    job's pointers to its folder (layout.py): last-success.json, which the next state-aware run
+    compares with, and one entry in successes/, the job's history of timings. Last of all, so
+    a pointer always names a folder whose files are in place."""
+    spec = state.spec
+    if (
+        state.exit_code != EXIT_SUCCESS
+        or state.config is None
+        or spec is None
+        or spec.command in BUILDS_NOTHING
+    ):
+        return
+    run_id, attempt = state.config.run_id, state.config.attempt
+    finished_at = str(summary.get("finishedAt"))
+    record = success_record(run_id, attempt, finished_at, spec.command)
+    try:
+        store.put(success_key(spec.job, finished_at, run_id), record)
+        store.put(last_success_key(spec.job), record)
     except ArtifactsError as error:
         state.fail(artifacts_failure(str(error)))
 
@@ -245,7 +281,31 @@ class Run:
             running_nodes=state.running_nodes.still_running(run_results) if state.stopped else None,
             # Reading a large project's manifest costs time: only a run that skipped nodes needs it.
             parent_map=_parent_map(state.files.get("manifest.json")) if has_skipped(run_results) else None,
+            slow_models=self._slow_models(run_results),
+            state_aware=state.state_aware.to_json(state.project_models, models_built(run_results))
+            if state.state_aware is not None
+            else None,
         )
+
+    def _slow_models(self, run_results: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+        """None when the check does not run: a stopped run has no time to read the history
+        before SIGKILL, and a run without a job has no history."""
+        spec = self.state.spec
+        runs = self.config.slow_models_runs
+        if spec is None or runs == 0 or self.state.stopped or run_results is None:
+            return None
+        try:
+            return find_slow_models(
+                self.store,
+                spec.job,
+                self.config.run_id,
+                run_results,
+                runs,
+                self.config.slow_models_min_extra_seconds,
+            )
+        except HistoryUnreadable as error:
+            log_line(self.out, "slowModels", status="unchecked", error=str(error), runId=self.config.run_id)
+            return None
 
 
 def _parent_map(manifest: bytes | None) -> dict[str, list[str]] | None:

@@ -22,6 +22,7 @@ from .aws import AwsUnreachable
 from .config import ConfigError, RunnerConfig
 from .credentials import CredentialsError
 from .run_spec import InvalidRunInput, RunSpec
+from .state_aware import Comparison
 from .summary import Step
 
 EXIT_SUCCESS = 0
@@ -139,6 +140,10 @@ class RunState:
     running_nodes: RunningNodes = field(default_factory=RunningNodes)
     # SIGTERM or the deadline stopped the run: its summary lists the nodes that were running.
     stopped: bool = False
+    # A state-aware run (`only: changed`): what it compared with (state_aware.py), and the
+    # project's enabled models, which its summary counts built and deferred.
+    state_aware: Comparison | None = None
+    project_models: int = 0
 
     def fail(self, failure: Failure) -> None:
         # The first failure is the run's outcome; later ones only add to the log.

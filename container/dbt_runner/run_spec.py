@@ -54,6 +54,7 @@ class RunSpec:
     macro: str | None = None
     args: dict[str, Any] | None = None
     allow_empty: bool = False
+    only: str | None = None
     _filled: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -90,20 +91,32 @@ def parse_run_spec(raw: Any) -> RunSpec:
         macro=filled.get("macro"),
         args=filled.get("args"),
         allow_empty=filled.get("allowEmpty", False),
+        only=filled.get("only"),
         _filled=filled,
     )
 
 
-def dbt_command_args(spec: RunSpec) -> list[str]:
+# A state-aware run's criteria match nothing when nothing changed, which dbt warns of: under
+# --warn-error that warning stays one, as everything else becomes an error.
+STATE_AWARE_WARN_ERROR = json.dumps(
+    {"error": "all", "warn": ["NoNodesForSelectionCriteria", "NothingToDo"]}, separators=(",", ":")
+)
+
+
+def dbt_command_args(spec: RunSpec, *, state_select: list[str] | None = None) -> list[str]:
     """The command's own argv for dbtRunner: one item per word, so nothing is ever re-split.
-    The run input's rules have already refused what dbt refuses for the command."""
+    The run input's rules have already refused what dbt refuses for the command.
+    `state_select`: a state-aware run's selection (state_aware.changed_selection), which
+    replaces the input's own select."""
     # `source freshness` is dbt's two words; no other command has a space.
     args = spec.command.split(" ")
     if spec.macro is not None:
         args.append(spec.macro)
     if spec.args is not None:
         args += ["--args", json.dumps(spec.args, separators=(",", ":"))]
-    if spec.select is not None:
+    if state_select is not None:
+        args += ["--select", *state_select]
+    elif spec.select is not None:
         args += ["--select", *selector_words(spec.select)]
     if spec.exclude is not None:
         args += ["--exclude", *selector_words(spec.exclude)]
@@ -113,7 +126,9 @@ def dbt_command_args(spec: RunSpec) -> list[str]:
         args.append("--full-refresh")
     if spec.fail_fast:
         args.append("--fail-fast")
-    if spec.warn_error:
+    if spec.warn_error and state_select is not None:
+        args += ["--warn-error-options", STATE_AWARE_WARN_ERROR]
+    elif spec.warn_error:
         args.append("--warn-error")
     return args + dbt_threads_args(spec)
 

@@ -155,10 +155,14 @@ def build_summary(
     attempt: int = 1,
     running_nodes: list[str] | None = None,
     parent_map: Mapping[str, list[str]] | None = None,
+    slow_models: list[dict[str, Any]] | None = None,
+    state_aware: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """`running_nodes`: for a run that was stopped (SIGTERM or its deadline), the nodes dbt
     had started and not finished; None otherwise, and the field is left out. `parent_map`:
-    manifest.json's, for the failures that skipped nodes (`skippedBecauseOf`)."""
+    manifest.json's, for the failures that skipped nodes (`skippedBecauseOf`). `slow_models`:
+    the models slower than usual (slow_models.py); None when the check did not run, and the
+    field is left out."""
     counts, nodes = node_outcomes(run_results, parent_map)
     summary: dict[str, Any] = {
         "runId": run_id,
@@ -178,4 +182,9 @@ def build_summary(
         summary["error"] = cut(error, 1000)
     if running_nodes is not None:
         summary["runningNodes"] = list(running_nodes)
+    if slow_models is not None:
+        summary["slowModels"] = list(slow_models)
+    # Only a state-aware run (`only: changed`) has it: what it compared with, built and deferred.
+    if state_aware is not None:
+        summary["stateAware"] = dict(state_aware)
     return summary

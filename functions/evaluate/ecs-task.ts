@@ -30,8 +30,12 @@ const taskSchema = z.looseObject({
   LastStatus: text,
   StopCode: text,
   StoppedReason: text,
+  PullStartedAt: time,
   StartedAt: time,
   StoppedAt: time,
+  CapacityProviderName: text,
+  Cpu: text,
+  Memory: text,
   Containers: z
     .array(z.unknown())
     .optional()
@@ -69,15 +73,30 @@ export function readTask(value: unknown): TaskResult | undefined {
   }
   const parsed = taskSchema.safeParse(candidate);
   if (!parsed.success) return undefined;
-  const { TaskArn, LastStatus, StopCode, StoppedReason, StartedAt, StoppedAt, Containers } =
-    parsed.data;
+  const {
+    TaskArn,
+    LastStatus,
+    StopCode,
+    StoppedReason,
+    PullStartedAt,
+    StartedAt,
+    StoppedAt,
+    CapacityProviderName,
+    Cpu,
+    Memory,
+    Containers,
+  } = parsed.data;
   return dropUndefined({
     TaskArn,
     LastStatus,
     StopCode,
     StoppedReason,
+    PullStartedAt,
     StartedAt,
     StoppedAt,
+    CapacityProviderName,
+    Cpu,
+    Memory,
     Containers: Containers?.map(({ Name, ExitCode, Reason, LastStatus, RuntimeId }) =>
       dropUndefined<TaskContainer>({ Name, ExitCode, Reason, LastStatus, RuntimeId }),
     ),

@@ -21,10 +21,11 @@ import type { ExecutionInputReader } from '../shared/execution-input.ts';
 import { invocationLogging, logger } from '../shared/logger.ts';
 import type { MetricSink } from '../shared/metrics.ts';
 import { judge } from './classify.ts';
-import { attemptArtifactsUriOf, buildEvaluation, runOf } from './evaluate.ts';
+import { attemptArtifactsUriOf, attemptOf, buildEvaluation, runOf } from './evaluate.ts';
 import { artifactReader, loadSummary, type ReadText } from './read-summary.ts';
+import { costOf } from './run-cost.ts';
 import { runMetrics } from './run-metrics.ts';
-import { type EvaluateConfig, settingsOf } from './settings.ts';
+import { costSettingsOf, type EvaluateConfig, settingsOf } from './settings.ts';
 
 export interface EvaluateDependencies {
   config: EvaluateConfig;
@@ -39,6 +40,8 @@ export interface EvaluateDependencies {
    * input's job; the state does not carry the input (it may be up to 256 KiB).
    */
   executionInput: ExecutionInputReader;
+  /** The clock, for a task that has not stopped yet (its cost runs to now). */
+  now?: () => number;
 }
 
 export function createEvaluate({
@@ -47,8 +50,10 @@ export function createEvaluate({
   read = artifactReader(s3),
   metrics,
   executionInput,
+  now = Date.now,
 }: EvaluateDependencies) {
   const settings = settingsOf(config);
+  const costSettings = costSettingsOf(config);
   return middy<EvaluateEvent, Evaluation>()
     .use(invocationLogging())
     .handler(async (received) => {
@@ -66,6 +71,7 @@ export function createEvaluate({
         settings,
         judgement,
         summary,
+        costOf(event.state, attemptOf(event.state), event.executionArn, costSettings, now()),
       );
       logger.info('evaluated', {
         verdict: evaluation.verdict,
@@ -73,6 +79,7 @@ export function createEvaluate({
         stopCode: evaluation.stopCode,
         attempt: evaluation.attempt,
         retry: evaluation.retry,
+        costUsd: evaluation.cost?.usd,
       });
       for (const metric of runMetrics(evaluation, config.ALARM_ON, config.STATE_MACHINE_NAME)) {
         metrics.count(metric);

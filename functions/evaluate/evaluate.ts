@@ -5,6 +5,7 @@
  */
 import { attemptArtifactsUri } from '../shared/artifacts-layout.ts';
 import type { EvaluateEvent, Evaluation, PreparedRun, RunState } from '../shared/contracts.ts';
+import type { RunCost } from '../shared/cost.ts';
 import {
   cut,
   deadlineJudgement,
@@ -76,7 +77,8 @@ export function attemptArtifactsUriOf(event: Pick<EvaluateEvent, 'state'>): stri
 }
 
 /**
- * The evaluation the state machine stores under `$.evaluation`.
+ * The evaluation the state machine stores under `$.evaluation`, with the run's cost so far
+ * (run-cost.ts) when there is one.
  *
  * Another attempt is made only for INFRA_RETRYABLE, with attempts left, and when Prepare built
  * a run: RetryOnDemand starts the next attempt from `$.run`. With none left, the judgement is
@@ -87,6 +89,7 @@ export function buildEvaluation(
   settings: EvaluateSettings,
   judged: Judgement,
   summary: EvaluationSummary | null,
+  cost: RunCost | null = null,
 ): Evaluation {
   const run = runOf(event);
   const attempt = attemptOf(event.state);
@@ -126,7 +129,9 @@ export function buildEvaluation(
       counts: summary?.counts ?? null,
       // The judged attempt's folder: its summary.json and docs page are what the outcome says.
       artifactsUri: attemptArtifactsUriOf(event) ?? null,
+      ...(cost === null ? {} : { cost }),
     },
+    ...(cost === null ? {} : { cost }),
   };
 }
 

@@ -17,6 +17,8 @@ export const MAX_GROUPS = 20;
 export const MAX_GROUP_FAILURES = 5;
 /** A failure's unique id in a group, as the alert shows one: the groups stay small in the state. */
 const GROUP_ID_CHARS = 200;
+/** Slow models kept in the evaluation; the container lists the slowest beyond usual first. */
+export const MAX_SLOW_MODELS = 20;
 /** Freshness sources kept in the evaluation. */
 export const MAX_SOURCES = 50;
 /** A node's message, as the container cuts it too. */
@@ -42,6 +44,21 @@ const nodeSchema = z.looseObject({
   skippedBecauseOf: z.array(z.string()).optional().catch(undefined),
 });
 
+const slowModelSchema = z.looseObject({
+  uniqueId: z.string(),
+  seconds: z.number().nonnegative(),
+  medianSeconds: z.number().nonnegative(),
+  runsCompared: z.int().nonnegative(),
+});
+
+const stateAwareSchema = z.looseObject({
+  comparedWith: z.string().nullable(),
+  models: z.int().nonnegative(),
+  built: z.int().nonnegative(),
+  deferred: z.int().nonnegative(),
+  reason: z.string(),
+});
+
 const summarySchema = z.looseObject({
   runId: z.string().optional(),
   exitCode: z.int().nullable().optional(),
@@ -63,6 +80,10 @@ const summarySchema = z.looseObject({
   error: z.string().nullable().optional(),
   /** Present when the run was stopped (SIGTERM or its deadline): the nodes running then. */
   runningNodes: z.array(z.string()).optional(),
+  /** Present when the run was compared with the job's history. Unreadable, it is not known. */
+  slowModels: z.array(slowModelSchema).optional().catch(undefined),
+  /** Present for a state-aware run. Unreadable, it is not known. */
+  stateAware: stateAwareSchema.optional().catch(undefined),
 });
 
 export type SummaryFile = z.infer<typeof summarySchema>;
@@ -152,6 +173,30 @@ export function trimSummary(file: SummaryFile): EvaluationSummary {
               .map((uniqueId) => cutText(uniqueId, GROUP_ID_CHARS)),
             count: group.count,
           })),
+        }),
+    ...(file.slowModels === undefined
+      ? {}
+      : {
+          slowModels: file.slowModels.slice(0, MAX_SLOW_MODELS).map((model) => ({
+            uniqueId: cutText(model.uniqueId, GROUP_ID_CHARS),
+            seconds: model.seconds,
+            medianSeconds: model.medianSeconds,
+            runsCompared: model.runsCompared,
+          })),
+        }),
+    ...(file.stateAware === undefined
+      ? {}
+      : {
+          stateAware: {
+            comparedWith:
+              file.stateAware.comparedWith === null
+                ? null
+                : cutText(file.stateAware.comparedWith, GROUP_ID_CHARS),
+            models: file.stateAware.models,
+            built: file.stateAware.built,
+            deferred: file.stateAware.deferred,
+            reason: cutText(file.stateAware.reason, ERROR_CHARS),
+          },
         }),
     ...(file.runningNodes === undefined
       ? {}

@@ -21,7 +21,9 @@ import type {
   StatusCounts,
   Verdict,
 } from '../shared/contracts.ts';
+import { formatUsd, type RunCost } from '../shared/cost.ts';
 import { type SkippedDownstream, skippedDownstreamText } from '../shared/skipped-downstream.ts';
+import { modelName, type SlowModel, slowModelTiming } from '../shared/slow-models.ts';
 import {
   artifactsConsoleUrl,
   executionConsoleUrl,
@@ -75,6 +77,8 @@ export const MAX_LISTED_NODES = 50;
 /** Characters of one node's message kept (dbt's own messages are cut to 500 already). */
 const NODE_MESSAGE_CHARS = 300;
 const NODE_ID_CHARS = 200;
+/** Slow models listed at most; Evaluate keeps 20, the section's 3,000 characters fit them. */
+const MAX_LISTED_SLOW_MODELS = 10;
 
 interface VerdictLook {
   emoji: string;
@@ -141,6 +145,19 @@ export function formatCounts(counts: StatusCounts): string {
     .filter(([status]) => !(COUNT_ORDER as readonly string[]).includes(status))
     .map(([status, count]) => `${count} ${status}`);
   return [...known, ...others].join(' · ');
+}
+
+/** `cost $0.0123`, with the attempts' split when there was more than one. */
+export function costText(cost: RunCost): string {
+  const split =
+    cost.attempts.length > 1
+      ? ` (${cost.attempts
+          .map(
+            (item) => `attempt ${item.attempt} on ${item.capacityProvider} ${formatUsd(item.usd)}`,
+          )
+          .join(', ')})`
+      : '';
+  return `cost ${formatUsd(cost.usd)}${split}`;
 }
 
 function commandOf(run: PreparedRun): string {
@@ -260,6 +277,18 @@ function nodeLine(node: NodeOutcome): string {
   return `${emoji} \`${id}\` ${status}${shown}`;
 }
 
+/** One section: "🐢 `orders`: 4m12s, usually 1m05s", a line per model, slowest beyond usual first. */
+function slowModelsText(models: SlowModel[]): string {
+  const lines = models.slice(0, MAX_LISTED_SLOW_MODELS).map((model) => {
+    const name = escapeAndCut(modelName(model.uniqueId).replace(/`/g, "'"), NODE_ID_CHARS);
+    return `🐢 \`${name}\`: ${slowModelTiming(model)}`;
+  });
+  const more = models.length - lines.length;
+  if (more > 0) lines.push(`…and ${more} more (see summary.json)`);
+  const title = `*Slower than usual: ${models.length} ${models.length === 1 ? 'model' : 'models'}*`;
+  return [title, ...lines].join('\n');
+}
+
 function skippedDownstreamLine(group: SkippedDownstream): string {
   const text = skippedDownstreamText({
     ...group,
@@ -338,7 +367,19 @@ function finishedMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage 
   blocks.push({ type: 'section', fields: fields.slice(0, LIMITS.fields) });
 
   const counts = evaluation?.summary?.counts ?? evaluation?.output.counts ?? null;
-  if (counts) blocks.push(context(escapeMrkdwn(formatCounts(counts))));
+  const summaryLine = [
+    ...(counts ? [formatCounts(counts)] : []),
+    ...(evaluation?.cost ? [costText(evaluation.cost)] : []),
+  ].join(' · ');
+  if (summaryLine) blocks.push(context(escapeMrkdwn(summaryLine)));
+  // What a state-aware run left alone, and why: the container's own sentence.
+  const stateAware = evaluation?.summary?.stateAware;
+  if (stateAware) {
+    blocks.push(context(`🔁 ${escapeAndCut(`state-aware: ${stateAware.reason}`, 600)}`));
+  }
+
+  const slowModels = evaluation?.summary?.slowModels ?? [];
+  if (slowModels.length > 0) blocks.push(mrkdwnSection(slowModelsText(slowModels)));
 
   const links = linksLine(event, ctx, identity, evaluation);
   const artifactsUri = evaluation?.output.artifactsUri ?? run?.artifactsUri ?? null;

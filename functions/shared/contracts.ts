@@ -2,7 +2,9 @@
 // files it reads, as types. Each Lambda validates what it receives from outside (the ECS
 // task, summary.json) before trusting it; what the state machine passes between our own
 // Lambdas is trusted as typed here.
+import type { RunCost } from './cost.ts';
 import type { RunSpec } from './run-input.ts';
+import type { SlowModel } from './slow-models.ts';
 
 export const VERDICTS = [
   'SUCCEEDED',
@@ -78,8 +80,15 @@ export interface TaskResult {
   LastStatus?: string;
   StopCode?: string;
   StoppedReason?: string;
+  /** When Fargate began pulling the image: where its billing starts. */
+  PullStartedAt?: string | number;
   StartedAt?: string | number;
   StoppedAt?: string | number;
+  /** FARGATE or FARGATE_SPOT: what this task ran on, for its cost. */
+  CapacityProviderName?: string;
+  /** The task's CPU units and memory MiB, as text (ECS writes `"1024"`). */
+  Cpu?: string;
+  Memory?: string;
   Containers?: Array<{
     Name?: string;
     ExitCode?: number;
@@ -137,6 +146,23 @@ export interface RunOutcome {
   counts: StatusCounts | null;
   /** The judged attempt's folder, `<ARTIFACTS_URI>/runs/<runId>/attempt-<N>/`; null without a run. */
   artifactsUri: string | null;
+  /**
+   * What the run cost at list prices (functions/shared/cost.ts): every attempt's task and the
+   * orchestration. Absent when Evaluate itself failed (EvaluateFailed) or had nothing to price.
+   */
+  cost?: RunCost;
+}
+
+/** summary.json's `stateAware`: a state-aware run's comparison, in the container's words. */
+export interface StateAwareOutcome {
+  /** The job's last successful run it compared with; null when there was none to compare with. */
+  comparedWith: string | null;
+  /** The project's enabled models. */
+  models: number;
+  built: number;
+  deferred: number;
+  /** One sentence: what changed since which run, or why everything was built. */
+  reason: string;
 }
 
 /** Evaluate's output, under `$.evaluation`. */
@@ -168,8 +194,20 @@ export interface Evaluation {
      * failure instead of listed in `nodes` (functions/shared/skipped-downstream.ts).
      */
     skippedDownstream?: Array<{ of: string[]; count: number }>;
+    /**
+     * Only when the container compared the run with the job's earlier successful runs: the
+     * models slower than usual (functions/shared/slow-models.ts), slowest beyond usual first.
+     */
+    slowModels?: SlowModel[];
+    /**
+     * Only for a state-aware run (`only: changed`): what it compared with, and how many of the
+     * project's models it built and deferred (docs/run-input.md, "State-aware runs").
+     */
+    stateAware?: StateAwareOutcome;
   } | null;
   output: RunOutcome;
+  /** As `output.cost`: the run's cost so far, read by the next attempt's evaluation. */
+  cost?: RunCost;
 }
 
 export interface NotifyEvent {

@@ -465,6 +465,27 @@ export const FIELD_CONTRACTS = [
     },
     messages: { type: 'must be true or false' },
   },
+  {
+    name: 'only',
+    kind: 'pattern',
+    // One word for now; absent, the run builds its whole selection.
+    pattern: '^changed$',
+    doc: {
+      type: '`changed`',
+      default: 'everything',
+      meaning:
+        'with `build` or `run`: build only the nodes changed since the job\'s last successful run, and those downstream of sources with newer data (`state:modified+ source_status:fresher+`, `--defer`); nothing changed is a success (docs/run-input.md, "State-aware runs")',
+    },
+    cli: {
+      option: 'only',
+      value: 'changed',
+      help: "build only what changed since the job's last successful run",
+    },
+    messages: {
+      type: 'must be a string',
+      pattern: 'must be changed; leave it out to build the whole selection',
+    },
+  },
 ] as const satisfies readonly FieldContract[];
 
 export type RunInputField = (typeof FIELD_CONTRACTS)[number]['name'];
@@ -491,6 +512,15 @@ const NO_FULL_REFRESH = ['test', 'snapshot', 'ls', 'run-operation', 'source fres
  * container lists the other commands (container/dbt_runner/outcome.py, EMPTY_SELECTION_FAILS).
  */
 export const EMPTY_SELECTION_NOT_CHECKED = ['retry', 'ls', 'run-operation', 'source freshness'];
+
+/**
+ * The commands a state-aware run (`only: changed`) refuses: all but build and run. Its summary
+ * counts the models built and deferred; the commands that build nothing never check freshness,
+ * and retry reruns an earlier run's own selection.
+ */
+export const STATE_AWARE_NOT_SUPPORTED = COMMANDS.filter(
+  (command) => command !== 'build' && command !== 'run',
+);
 
 /**
  * `dbt retry` reruns the earlier run's own selection: a new one would be silently ignored,
@@ -573,6 +603,26 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule[] = [
     when: { field: 'command', in: EMPTY_SELECTION_NOT_CHECKED },
     expect: 'notTrue',
     message: `not allowed with command ${EMPTY_SELECTION_NOT_CHECKED.join(', ')}: only a command that builds or checks a selection of nodes fails when it matches none`,
+  },
+  {
+    field: 'only',
+    when: { field: 'command', in: STATE_AWARE_NOT_SUPPORTED },
+    expect: 'absent',
+    message: `not allowed with command ${STATE_AWARE_NOT_SUPPORTED.join(', ')}: only build and run compare with the job's last successful run`,
+  },
+  {
+    field: 'only',
+    when: { field: 'selector', given: true },
+    expect: 'absent',
+    message:
+      'not allowed with selector: dbt ignores --select next to --selector; give select instead',
+  },
+  {
+    field: 'only',
+    when: { field: 'freshness', is: 'skip' },
+    expect: 'absent',
+    message:
+      "not allowed with freshness skip: this run's freshness check tells which sources have new data",
   },
 ];
 

@@ -200,6 +200,7 @@ const [
   MACRO,
   ARGS,
   ALLOW_EMPTY,
+  ONLY,
 ] = FIELD_CONTRACTS;
 
 /** Each field's zod schema, built from its row of the contract. */
@@ -222,6 +223,7 @@ const fields = {
   macro: patternString(MACRO).optional(),
   args: jsonObject(ARGS).optional(),
   allowEmpty: boolean(ALLOW_EMPTY).default(ALLOW_EMPTY.default),
+  only: patternString(ONLY).optional(),
 } satisfies Record<RunInputField, z.ZodType>;
 
 /**

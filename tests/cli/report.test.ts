@@ -134,3 +134,48 @@ test("Evaluate's groups of skipped nodes (a local run's report) are shown as sum
     '   skipped  22 skipped downstream of stg_orders',
   ]);
 });
+
+test('a run with slow models shows each with its time and its usual time', () => {
+  const text = formatReport({
+    outcome: {
+      ...failed,
+      verdict: 'SUCCEEDED',
+      reason: 'dbt finished successfully (exit 0).',
+      hint: null,
+    },
+    summary: {
+      counts: { success: 12 },
+      nodes: [],
+      slowModels: [
+        { uniqueId: 'model.shop.orders', seconds: 252, medianSeconds: 65, runsCompared: 10 },
+        { uniqueId: 'model.shop.customers', seconds: 95, medianSeconds: 12.4, runsCompared: 3 },
+      ],
+    },
+  });
+
+  expect(text.split('\n').slice(3)).toEqual([
+    '      slow  orders: 4m12s, usually 1m05s',
+    '      slow  customers: 1m35s, usually 12s',
+  ]);
+});
+
+test('a state-aware run says what it built and deferred, after the counts', () => {
+  const text = formatReport({
+    outcome: {
+      ...failed,
+      verdict: 'SUCCEEDED',
+      reason: 'dbt finished successfully (exit 0).',
+      hint: null,
+    },
+    summary: {
+      counts: { success: 0 },
+      nodes: [],
+      stateAware: { reason: 'nothing changed since run run-41: no model built, 15 deferred' },
+    },
+  });
+
+  expect(text.split('\n').slice(2)).toEqual([
+    '  counts: no nodes ran',
+    '  state-aware: nothing changed since run run-41: no model built, 15 deferred',
+  ]);
+});

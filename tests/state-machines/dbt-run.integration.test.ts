@@ -101,6 +101,7 @@ describe('a run that succeeds', () => {
       exitCode: 0,
       counts: COUNTS,
       artifactsUri: `${service.artifactsUri}/runs/run-ok-1/attempt-1/`,
+      cost: expect.objectContaining({ usd: expect.any(Number) }),
     });
     expect(ecs.requests).toHaveLength(1);
     const [request] = ecs.requests;
@@ -141,6 +142,53 @@ describe('a run that succeeds', () => {
     expect(text).toContain('succeeded');
     expect(text).toContain('run-ok-2');
     expect(text).toMatch(/states\/home\?region=eu-west-1/);
+  });
+
+  test('the success alert flags the models slower than usual: "orders: 4m12s, usually 1m05s"', async () => {
+    const slowModels = [
+      { uniqueId: 'model.shop.orders', seconds: 252.4, medianSeconds: 65.1, runsCompared: 10 },
+    ];
+    const ecs = fakeEcs({
+      stopped: stoppedTask({ exitCode: 0 }),
+      beforeStop: (request) => service.putSummary(request, { ...summary(0), slowModels }),
+    });
+    const execution = await service.execute({ job: 'nightly' }, ecs, 'run-slow-models');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const text = slackTexts();
+    expect(text).toContain('Slower than usual: 1 model');
+    expect(text).toContain('`orders`: 4m12s, usually 1m05s');
+  });
+
+  test('a state-aware run reaches the container as only: changed, and the alert says what it built and deferred', async () => {
+    const stateAware = {
+      comparedWith: 'run-41',
+      models: 15,
+      built: 2,
+      deferred: 13,
+      fresherSources: [],
+      reason: '2 of 15 models changed or read newer source data since run run-41; 13 deferred',
+    };
+    // The Fargate task is faked; its summary.json is what the container writes (state_aware.py).
+    const ecs = fakeEcs({
+      stopped: stoppedTask({ exitCode: 0 }),
+      beforeStop: (request) => service.putSummary(request, { ...summary(0), stateAware }),
+    });
+    const execution = await service.execute(
+      { job: 'nightly', only: 'changed' },
+      ecs,
+      'run-state-aware',
+    );
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const [request] = ecs.requests;
+    if (request === undefined) throw new Error('no RunTask');
+    expect(JSON.parse(containerEnvironment(request).RUN_SPEC ?? '')).toMatchObject({
+      only: 'changed',
+    });
+    expect(slackTexts()).toContain(
+      '🔁 state-aware: 2 of 15 models changed or read newer source data since run run-41; 13 deferred',
+    );
   });
 
   test('a sidecar exiting non-zero does not fail a run whose dbt container exited 0', async () => {
@@ -345,6 +393,37 @@ describe('the task fails', () => {
     expect([first?.RUN_ATTEMPT, second?.RUN_ATTEMPT]).toEqual(['1', '2']);
     expect(Date.parse(second?.RUN_ATTEMPT_STARTED_AT ?? '')).toBeGreaterThanOrEqual(
       Date.parse(first?.RUN_ATTEMPT_STARTED_AT ?? ''),
+    );
+  });
+
+  test('the alert and the outcome show what both attempts cost, Spot then on-demand, and the states the execution passed', async () => {
+    const ecs = fakeEcs(
+      {
+        stopped: stoppedTask({
+          exitCode: 143,
+          stopCode: 'SpotInterruption',
+          stoppedReason: REASONS.spot,
+        }),
+      },
+      dbtExits(0),
+    );
+    const execution = await service.execute({ job: 'nightly' }, ecs, 'run-cost-1');
+
+    expect(execution.status).toBe('SUCCEEDED');
+    const { cost } = outcomeOf(execution.output);
+    // The recorded task: 598 s billed from its image pull, 1 vCPU and 4 GB, x86, eu-west-1.
+    const onDemandUsd = (598 / 3600) * (0.04048 + 4 * 0.004445);
+    expect(cost?.attempts).toEqual([
+      { attempt: 1, capacityProvider: 'FARGATE_SPOT', billedSeconds: 598, usd: expect.any(Number) },
+      { attempt: 2, capacityProvider: 'FARGATE', billedSeconds: 598, usd: expect.any(Number) },
+    ]);
+    expect(cost?.attempts[0]?.usd).toBeCloseTo(onDemandUsd * 0.3, 12);
+    expect(cost?.attempts[1]?.usd).toBeCloseTo(onDemandUsd, 12);
+    // Evaluate's estimate of the path is the path the execution really took.
+    const entered = execution.events.filter((event) => event.type === 'StateEntered').length;
+    expect(cost?.stateTransitions).toBe(entered);
+    expect(slackTexts()).toContain(
+      `cost $${cost?.usd.toFixed(4)} (attempt 1 on FARGATE_SPOT $${cost?.attempts[0]?.usd.toFixed(4)}, attempt 2 on FARGATE $${cost?.attempts[1]?.usd.toFixed(4)})`,
     );
   });
 

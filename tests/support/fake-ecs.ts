@@ -65,7 +65,13 @@ export function fakeEcs(...outcomes: TaskOutcome[]): FakeEcs {
       throw namedError('States.Timeout', 'The task did not stop within the state timeout.');
     }
     await outcome.beforeStop?.(request);
-    const task = outcome.stopped;
+    // ECS reports the capacity provider the task ran on: the one the strategy asked for.
+    const task = {
+      ...outcome.stopped,
+      CapacityProviderName:
+        request.CapacityProviderStrategy[0]?.CapacityProvider ??
+        outcome.stopped.CapacityProviderName,
+    };
     const allExitedZero =
       (task.Containers ?? []).length > 0 &&
       (task.Containers ?? []).every((container) => container.ExitCode === 0);

@@ -123,11 +123,14 @@ describe.each([DEV, LIVE])('the $stage functions', (options) => {
     expect(functions.releaseLock?.environment.LOCK_TABLE).toEqual({ Ref: 'LockTable' });
   });
 
-  it("give Evaluate the container's name, the task's memory, the verdicts that page and the state machine", () => {
+  it("give Evaluate the container's name, the task's size and architecture, the functions' memory, the verdicts that page and the state machine", () => {
     expect(functions.evaluate?.fakeEnvironment).toEqual({
       POWERTOOLS_SERVICE_NAME: 'serverless-dbt',
       DBT_CONTAINER_NAME: 'dbt',
       TASK_MEMORY_MIB: String(params.taskMemory),
+      TASK_CPU: String(params.taskCpu),
+      TASK_CPU_ARCHITECTURE: params.taskCpuArchitecture,
+      LAMBDA_MEMORY_MB: '256',
       ALARM_ON:
         'DBT_FAILED,DBT_ERROR,NOTHING_SELECTED,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
       STATE_MACHINE_NAME: `serverless-dbt-${options.stage}-dbt-run`,

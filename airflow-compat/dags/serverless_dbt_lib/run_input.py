@@ -28,7 +28,7 @@ CONTRACT: dict[str, Any] = json.loads(r"""
   "maxInputBytes": 4096,
   "messages": {
     "notAnObject": "must be a JSON object",
-    "unknownField": "unknown field; the run input accepts only job, command, select, exclude, selector, fullRefresh, vars, freshness, docs, retryOf, timeoutSeconds, scheduledTime, threads, failFast, warnError, macro, args, allowEmpty",
+    "unknownField": "unknown field; the run input accepts only job, command, select, exclude, selector, fullRefresh, vars, freshness, docs, retryOf, timeoutSeconds, scheduledTime, threads, failFast, warnError, macro, args, allowEmpty, only",
     "tooLarge": "must be at most 4096 bytes as compact JSON (got {bytes})"
   },
   "fields": [
@@ -49,7 +49,8 @@ CONTRACT: dict[str, Any] = json.loads(r"""
     {"name":"warnError","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"--warn-error: the command's warnings fail the run","default":false}},
     {"name":"macro","kind":"pattern","pattern":"^([A-Za-z_][A-Za-z0-9_]{0,63}\\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$","messages":{"type":"must be a string","pattern":"must be a macro's name or package.macro: up to 64 characters of A-Z a-z 0-9 _ each, not starting with a digit"},"schema":{"type":"string","pattern":"^([A-Za-z_][A-Za-z0-9_]{0,63}\\.)?[A-Za-z_][A-Za-z0-9_]{0,63}$","description":"with command: run-operation, the macro to run"}},
     {"name":"args","kind":"object","maxBytes":2048,"maxDepth":32,"messages":{"type":"must be a JSON object","notJson":"{path} is not a JSON value","tooDeep":"must be nested at most 32 objects and arrays deep (got {depth})","tooLarge":"must be at most 2048 bytes as compact JSON (got {bytes})"},"schema":{"type":"object","description":"with command: run-operation, the macro's arguments (--args)"}},
-    {"name":"allowEmpty","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"a selection that matches no node succeeds; otherwise the run fails with NOTHING_SELECTED (docs/verdicts.md)","default":false}}
+    {"name":"allowEmpty","kind":"boolean","default":false,"messages":{"type":"must be true or false"},"schema":{"type":"boolean","description":"a selection that matches no node succeeds; otherwise the run fails with NOTHING_SELECTED (docs/verdicts.md)","default":false}},
+    {"name":"only","kind":"pattern","pattern":"^changed$","messages":{"type":"must be a string","pattern":"must be changed; leave it out to build the whole selection"},"schema":{"type":"string","pattern":"^changed$","description":"with build or run: build only the nodes changed since the job's last successful run, and those downstream of sources with newer data (state:modified+ source_status:fresher+, --defer); nothing changed is a success (docs/run-input.md, \"State-aware runs\")"}}
   ],
   "rules": [
     {"field":"select","when":{"field":"command","is":"retry"},"expect":"absent","message":"not allowed with command retry, which reruns the earlier run's selection"},
@@ -69,7 +70,10 @@ CONTRACT: dict[str, Any] = json.loads(r"""
     {"field":"macro","when":{"field":"command","is":"run-operation"},"expect":"present","message":"is required with command run-operation: the macro to run"},
     {"field":"macro","when":{"field":"command","isNot":"run-operation"},"expect":"absent","message":"is only allowed with command run-operation"},
     {"field":"args","when":{"field":"command","isNot":"run-operation"},"expect":"absent","message":"is only allowed with command run-operation"},
-    {"field":"allowEmpty","when":{"field":"command","in":["retry","ls","run-operation","source freshness"]},"expect":"notTrue","message":"not allowed with command retry, ls, run-operation, source freshness: only a command that builds or checks a selection of nodes fails when it matches none"}
+    {"field":"allowEmpty","when":{"field":"command","in":["retry","ls","run-operation","source freshness"]},"expect":"notTrue","message":"not allowed with command retry, ls, run-operation, source freshness: only a command that builds or checks a selection of nodes fails when it matches none"},
+    {"field":"only","when":{"field":"command","in":["test","seed","snapshot","retry","compile","ls","run-operation","source freshness"]},"expect":"absent","message":"not allowed with command test, seed, snapshot, retry, compile, ls, run-operation, source freshness: only build and run compare with the job's last successful run"},
+    {"field":"only","when":{"field":"selector","given":true},"expect":"absent","message":"not allowed with selector: dbt ignores --select next to --selector; give select instead"},
+    {"field":"only","when":{"field":"freshness","is":"skip"},"expect":"absent","message":"not allowed with freshness skip: this run's freshness check tells which sources have new data"}
   ]
 }
 """)

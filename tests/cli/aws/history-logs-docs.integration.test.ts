@@ -46,7 +46,9 @@ describe('serverless-dbt history', () => {
     const context = stage.context({ now: () => new Date() });
     expect(await historyCommand(['--stage', STAGE], context)).toBe(0);
     const [header, ...rows] = (context.stdout[0] ?? '').split('\n');
-    expect(header).toMatch(/^STARTED \(UTC\) +RUN ID +JOB +STATUS +VERDICT +DURATION +CONSOLE$/);
+    expect(header).toMatch(
+      /^STARTED \(UTC\) +RUN ID +JOB +STATUS +VERDICT +DURATION +COST +CONSOLE$/,
+    );
     expect(rows).toHaveLength(4);
     const cells = rows.map((row) => row.split(/ {2,}/));
     expect(cells.map((cell) => cell.slice(1, 5))).toEqual([
@@ -58,10 +60,37 @@ describe('serverless-dbt history', () => {
     for (const cell of cells) {
       expect(cell[0]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
       expect(cell[5]).toMatch(/^\d+s$/);
-      expect(cell[6]).toBe(
+      expect(cell[7]).toBe(
         `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${stage.stateMachineArn.replace(':stateMachine:', ':execution:')}:${cell[1]}`,
       );
     }
+  });
+
+  test("shows each run's cost, a failed run's read from its history", async () => {
+    const context = stage.context({ now: () => new Date() });
+    expect(await historyCommand(['--stage', STAGE], context)).toBe(0);
+    const rows = (context.stdout[0] ?? '').split('\n').slice(1);
+    // The stand-in prices a success at $0.0123 and a DBT_FAILED run at $0.0042 (stage.ts).
+    expect(rows.map((row) => row.split(/ {2,}/).slice(3, 7))).toEqual([
+      ['SUCCEEDED', 'SUCCEEDED', expect.stringMatching(/^\d+s$/), '$0.0123'],
+      ['FAILED', 'DBT_FAILED', expect.stringMatching(/^\d+s$/), '$0.0042'],
+      ['SUCCEEDED', 'SUCCEEDED', expect.stringMatching(/^\d+s$/), '$0.0123'],
+      ['SUCCEEDED', 'SUCCEEDED', expect.stringMatching(/^\d+s$/), '$0.0123'],
+    ]);
+  });
+
+  test('--job lists only that job’s runs and projects what it costs a month from their pace', async () => {
+    const context = stage.context({ now: () => new Date() });
+    expect(await historyCommand(['--stage', STAGE, '--job', 'flaky'], context)).toBe(0);
+    const rows = (context.stdout[0] ?? '').split('\n').slice(1);
+    expect(rows.map((row) => row.split(/ {2,}/)[2])).toEqual(['flaky']);
+    // One run: an average, but too few to know how often the job runs.
+    expect(context.stdout[1]).toBe(
+      'flaky: $0.0123 a run on average (1 run with a cost); one run is too few to project a month',
+    );
+    const none = stage.context();
+    expect(await historyCommand(['--stage', STAGE, '--job', 'nope'], none)).toBe(0);
+    expect(none.stderr).toEqual([`no runs of job nope in stage ${STAGE}`]);
   });
 
   test('--limit keeps the newest runs, and a limit out of range is a usage error', async () => {

@@ -1,6 +1,11 @@
 // The AWS commands' pure parts: execution names, links, outcomes, exit codes, the tasks an
 // execution history names, and the history table.
-import { formatDuration, formatHistory } from '../../../cli/aws/format.ts';
+import {
+  formatDuration,
+  formatHistory,
+  formatProjection,
+  monthlyProjection,
+} from '../../../cli/aws/format.ts';
 import {
   canonicalJson,
   checkStage,
@@ -217,6 +222,19 @@ describe('outcomes and exit codes', () => {
     expect(summaryFromText('[]')).toBeNull();
     expect(summaryFromText('{')).toBeNull();
   });
+
+  test('summary.json: the slow models the report shows; unreadable ones are left out', () => {
+    const orders = {
+      uniqueId: 'model.shop.orders',
+      seconds: 252,
+      medianSeconds: 65,
+      runsCompared: 4,
+    };
+    expect(summaryFromText(JSON.stringify({ slowModels: [orders] }))?.slowModels).toEqual([orders]);
+    expect(
+      summaryFromText(JSON.stringify({ counts: { success: 1 }, slowModels: [{ uniqueId: 'x' }] })),
+    ).toEqual({ counts: { success: 1 } });
+  });
 });
 
 describe('the ECS tasks of an execution', () => {
@@ -325,15 +343,52 @@ describe('the history table', () => {
           job: 'nightly',
           status: 'FAILED',
           verdict: 'DBT_FAILED',
+          costUsd: 0.01234,
           link: 'https://l/2',
         },
       ],
       now,
     );
     expect(text.split('\n')).toEqual([
-      'STARTED (UTC)        RUN ID                      JOB      STATUS   VERDICT     DURATION  CONSOLE',
-      '2026-11-24 21:58:00  cli-a-1                     a        RUNNING  -           2m 00s…   https://l/1',
-      '2026-11-24 21:00:00  nightly-run-with-a-long-id  nightly  FAILED   DBT_FAILED  12m 03s   https://l/2',
+      'STARTED (UTC)        RUN ID                      JOB      STATUS   VERDICT     DURATION  COST     CONSOLE',
+      '2026-11-24 21:58:00  cli-a-1                     a        RUNNING  -           2m 00s…   -        https://l/1',
+      '2026-11-24 21:00:00  nightly-run-with-a-long-id  nightly  FAILED   DBT_FAILED  12m 03s   $0.0123  https://l/2',
     ]);
+  });
+});
+
+describe('the monthly projection of a job', () => {
+  const day = (n: number) => new Date(Date.UTC(2026, 10, n, 6));
+
+  test('a daily job: its average cost times the runs a month at the pace they started', () => {
+    const rows = [4, 3, 2, 1].map((n) => ({ startDate: day(n), costUsd: n === 4 ? 0.02 : 0.01 }));
+    const projection = monthlyProjection(rows);
+    expect(projection.costedRuns).toBe(4);
+    expect(projection.averageUsd).toBeCloseTo(0.0125, 12);
+    // 4 starts over 3 days: one a day, 365/12 a month.
+    expect(projection.runsPerMonth).toBeCloseTo(365 / 12, 10);
+    expect(projection.monthlyUsd).toBeCloseTo((0.0125 * 365) / 12, 10);
+    expect(formatProjection('nightly', projection)).toBe(
+      'nightly: $0.0125 a run on average (4 runs with a cost), 30.4 runs a month as started: about $0.3802 a month',
+    );
+  });
+
+  test('runs with no cost are left out of the average but count in the pace', () => {
+    const projection = monthlyProjection([
+      { startDate: day(3), costUsd: undefined },
+      { startDate: day(2), costUsd: 0.01 },
+      { startDate: day(1), costUsd: undefined },
+    ]);
+    expect(projection.averageUsd).toBe(0.01);
+    expect(projection.runsPerMonth).toBeCloseTo(365 / 12, 10);
+  });
+
+  test('says so when no run has a cost, and projects no month from one run', () => {
+    expect(
+      formatProjection('a', monthlyProjection([{ startDate: day(1), costUsd: undefined }])),
+    ).toBe('a: no listed run says what it cost');
+    expect(formatProjection('a', monthlyProjection([{ startDate: day(1), costUsd: 0.5 }]))).toBe(
+      'a: $0.5000 a run on average (1 run with a cost); one run is too few to project a month',
+    );
   });
 });

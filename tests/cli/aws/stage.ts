@@ -84,6 +84,7 @@ function definition(cluster: string, taskDefinition: string): string {
     hint: string | null,
     exitCode: number,
     counts: object,
+    costUsd: number,
   ) => ({
     verdict,
     reason,
@@ -98,6 +99,17 @@ function definition(cluster: string, taskDefinition: string): string {
       counts,
       // As Evaluate reports it: the judged attempt's folder.
       'artifactsUri.$': "States.Format('{}attempt-{}/', $.run.artifactsUri, $.attempt)",
+      // As Evaluate prices a run (functions/shared/cost.ts), here a fixed amount per verdict.
+      cost: {
+        usd: costUsd,
+        fargateUsd: costUsd,
+        orchestrationUsd: 0,
+        attempts: [{ attempt: 1, capacityProvider: 'FARGATE', billedSeconds: 600, usd: costUsd }],
+        stateTransitions: 10,
+        lambdaInvocations: 3,
+        pricesRegion: 'eu-west-1',
+        pricesReadOn: '2026-12-02',
+      },
     },
   });
   return JSON.stringify({
@@ -152,27 +164,41 @@ function definition(cluster: string, taskDefinition: string): string {
       RetryOnDemand: { Type: 'Pass', Result: 2, ResultPath: '$.attempt', Next: 'RunDbt' },
       JudgedSucceeded: {
         Type: 'Pass',
-        Parameters: outcome('SUCCEEDED', 'dbt build succeeded.', null, 0, {
-          success: 12,
-          pass: 30,
-          error: 0,
-          fail: 0,
-          warn: 0,
-          skipped: 0,
-        }),
+        Parameters: outcome(
+          'SUCCEEDED',
+          'dbt build succeeded.',
+          null,
+          0,
+          {
+            success: 12,
+            pass: 30,
+            error: 0,
+            fail: 0,
+            warn: 0,
+            skipped: 0,
+          },
+          0.0123,
+        ),
         ResultPath: '$.evaluation',
         Next: 'Outcome?',
       },
       JudgedFailed: {
         Type: 'Pass',
-        Parameters: outcome('DBT_FAILED', FAILED_REASON, FAILED_HINT, 1, {
-          success: 10,
-          pass: 29,
-          error: 1,
-          fail: 1,
-          warn: 0,
-          skipped: 1,
-        }),
+        Parameters: outcome(
+          'DBT_FAILED',
+          FAILED_REASON,
+          FAILED_HINT,
+          1,
+          {
+            success: 10,
+            pass: 29,
+            error: 1,
+            fail: 1,
+            warn: 0,
+            skipped: 1,
+          },
+          0.0042,
+        ),
         ResultPath: '$.evaluation',
         Next: 'Outcome?',
       },

@@ -33,6 +33,9 @@ const BUCKET = 'serverless-dbt-dev-artifacts';
 const STATE_MACHINE = 'serverless-dbt-dev-dbt-run';
 const STAGE_ENVIRONMENT = {
   TASK_MEMORY_MIB: '4096',
+  TASK_CPU: '1024',
+  TASK_CPU_ARCHITECTURE: 'X86_64',
+  LAMBDA_MEMORY_MB: '256',
   ALARM_ON:
     'DBT_FAILED,DBT_ERROR,CONFIG_ERROR,ARTIFACTS_LOST,OUT_OF_MEMORY,INFRA_RETRYABLE,INFRA_FAILED,TIMED_OUT',
   STATE_MACHINE_NAME: STATE_MACHINE,
@@ -135,7 +138,18 @@ describe('the Evaluate handler', () => {
       exitCode: 1,
       counts: { success: 12, pass: 30, error: 1, fail: 2, warn: 0, skipped: 1 },
       artifactsUri: `${run.artifactsUri}attempt-1/`,
+      cost: evaluation.cost,
     });
+    // The recorded task: 598 s from its image pull to its stop, 1 vCPU and 4 GB on Spot in
+    // eu-west-1 (the region of its ARN), x86 as TASK_CPU_ARCHITECTURE says.
+    expect(evaluation.cost).toMatchObject({
+      attempts: [{ attempt: 1, capacityProvider: 'FARGATE_SPOT', billedSeconds: 598 }],
+      pricesRegion: 'eu-west-1',
+    });
+    expect(evaluation.cost?.fargateUsd).toBeCloseTo(
+      (598 / 3600) * (0.04048 + 4 * 0.004445) * 0.3,
+      12,
+    );
     expect(lines).toHaveLength(2);
     // DBT_FAILED pages: an AlarmingRuns data point in CloudWatch's embedded metric format.
     expect(lines[1]).toMatchObject({

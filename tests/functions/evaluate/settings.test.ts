@@ -3,6 +3,9 @@ import { ConfigurationError } from '../../../functions/shared/config.ts';
 
 const DEV_ENVIRONMENT = {
   TASK_MEMORY_MIB: '4096',
+  TASK_CPU: '1024',
+  TASK_CPU_ARCHITECTURE: 'X86_64',
+  LAMBDA_MEMORY_MB: '256',
   ALARM_ON: 'DBT_FAILED,INFRA_FAILED',
   STATE_MACHINE_NAME: 'serverless-dbt-dev-dbt-run',
 };
@@ -76,6 +79,22 @@ describe('readEvaluateConfig', () => {
       'TASK_MEMORY_MIB zero',
       { ...DEV_ENVIRONMENT, TASK_MEMORY_MIB: '0' },
       'TASK_MEMORY_MIB: must be at least 1',
+    ],
+    ['TASK_CPU missing', { ...DEV_ENVIRONMENT, TASK_CPU: undefined }, 'TASK_CPU: not set'],
+    [
+      "TASK_CPU below Fargate's smallest",
+      { ...DEV_ENVIRONMENT, TASK_CPU: '128' },
+      'TASK_CPU: must be at least 256',
+    ],
+    [
+      'TASK_CPU_ARCHITECTURE not an architecture',
+      { ...DEV_ENVIRONMENT, TASK_CPU_ARCHITECTURE: 'arm64' },
+      'TASK_CPU_ARCHITECTURE: must be X86_64 or ARM64',
+    ],
+    [
+      'LAMBDA_MEMORY_MB missing',
+      { ...DEV_ENVIRONMENT, LAMBDA_MEMORY_MB: undefined },
+      'LAMBDA_MEMORY_MB: not set',
     ],
     [
       'DBT_CONTAINER_NAME empty',

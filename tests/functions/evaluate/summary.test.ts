@@ -113,6 +113,50 @@ describe('parseSummary', () => {
     expect(Object.keys(parsed(summaryFile()))).not.toContain('runningNodes');
   });
 
+  it('keeps the slow models, at most 20, and leaves the field out when the run was not compared', () => {
+    const slowModel = (index: number) => ({
+      uniqueId: `model.shop.m${index}`,
+      seconds: 252,
+      medianSeconds: 65,
+      runsCompared: 10,
+    });
+    expect(parsed(summaryFile({ slowModels: [slowModel(0)] })).slowModels).toStrictEqual([
+      slowModel(0),
+    ]);
+    const many = Array.from({ length: 30 }, (_, index) => slowModel(index));
+    expect(parsed(summaryFile({ slowModels: many })).slowModels).toStrictEqual(many.slice(0, 20));
+    expect(parsed(summaryFile({ slowModels: [] })).slowModels).toStrictEqual([]);
+    expect(Object.keys(parsed(summaryFile()))).not.toContain('slowModels');
+  });
+
+  it("keeps a state-aware run's comparison, and leaves the field out for any other run", () => {
+    const stateAware = {
+      comparedWith: 'run-41',
+      models: 15,
+      built: 2,
+      deferred: 13,
+      fresherSources: ['source.shop.raw.orders'],
+      reason: '2 of 15 models changed or read newer source data since run run-41; 13 deferred',
+    };
+    expect(parsed(summaryFile({ stateAware })).stateAware).toStrictEqual({
+      comparedWith: 'run-41',
+      models: 15,
+      built: 2,
+      deferred: 13,
+      reason: stateAware.reason,
+    });
+    expect(Object.keys(parsed(summaryFile()))).not.toContain('stateAware');
+    expect(parsed(summaryFile({ stateAware: { reason: 42 } })).stateAware).toBeUndefined();
+  });
+
+  it('judges a run whose slow models cannot be read as if it had none', () => {
+    const kept = parsed(
+      summaryFile({ slowModels: [{ uniqueId: 'model.shop.orders', seconds: 'long' }] }),
+    );
+    expect(kept.slowModels).toBeUndefined();
+    expect(kept.counts.success).toBeGreaterThanOrEqual(0);
+  });
+
   it('keeps at most 50 running nodes and refuses running nodes that are not ids', () => {
     const many = Array.from({ length: 80 }, (_, i) => `model.shop.m${i}`);
     expect(parsed(summaryFile({ runningNodes: many })).runningNodes).toHaveLength(MAX_NODES);

@@ -78,6 +78,41 @@ describe('the Slack message of a finished run', () => {
     expect(blockKitProblem(message)).toBeUndefined();
   });
 
+  it('shows what the run cost on the summary line, and each attempt’s share after a retry', () => {
+    const cost = {
+      usd: 0.01234,
+      fargateUsd: 0.012,
+      orchestrationUsd: 0.00034,
+      attempts: [
+        { attempt: 1, capacityProvider: 'FARGATE_SPOT' as const, billedSeconds: 598, usd: 0.012 },
+      ],
+      stateTransitions: 10,
+      lambdaInvocations: 3,
+      pricesRegion: 'eu-west-1',
+      pricesReadOn: '2026-12-02',
+    };
+    const succeededEvaluation = SUCCEEDED.state.evaluation;
+    if (succeededEvaluation === undefined) throw new Error('SUCCEEDED has an evaluation');
+    const once = allText(buildMessage(finished({ ...succeededEvaluation, cost }), CONTEXT));
+    expect(once).toContain('0 skipped · cost $0.0123');
+    const twice = {
+      ...cost,
+      usd: 0.05,
+      attempts: [
+        { attempt: 1, capacityProvider: 'FARGATE_SPOT' as const, billedSeconds: 90, usd: 0.0011 },
+        { attempt: 2, capacityProvider: 'FARGATE' as const, billedSeconds: 600, usd: 0.0485 },
+      ],
+    };
+    const retried = allText(
+      buildMessage(finished({ ...succeededEvaluation, cost: twice }), CONTEXT),
+    );
+    expect(retried).toContain(
+      'cost $0.0500 (attempt 1 on FARGATE_SPOT $0.0011, attempt 2 on FARGATE $0.0485)',
+    );
+    // No cost (Evaluate failed): the line has the counts alone.
+    expect(allText(buildMessage(SUCCEEDED, CONTEXT))).not.toContain('cost $');
+  });
+
   it("shows a run-operation's macro and its options, never its args' values", () => {
     const run = RUN;
     const spec = {
@@ -176,6 +211,60 @@ describe('the Slack message of a finished run', () => {
     expect(allText(buildMessage(event, CONTEXT))).toContain(
       '*Attempt*\n2 (attempt 1: INFRA_RETRYABLE)',
     );
+  });
+
+  it('flags the models slower than usual on a success: "orders: 4m12s, usually 1m05s"', () => {
+    const slowModels = [
+      { uniqueId: 'model.shop.orders', seconds: 252, medianSeconds: 65, runsCompared: 10 },
+      { uniqueId: 'model.shop.<b>&`x`', seconds: 3725, medianSeconds: 61.2, runsCompared: 3 },
+    ];
+    const event = finished(evaluation('SUCCEEDED', { summary: { ...summary([]), slowModels } }));
+    const message = buildMessage(event, CONTEXT);
+
+    const section = sectionTexts(message).find((text) => text.startsWith('*Slower than usual'));
+    expect(section?.split('\n')).toStrictEqual([
+      '*Slower than usual: 2 models*',
+      '🐢 `orders`: 4m12s, usually 1m05s',
+      "🐢 `&lt;b&gt;&amp;'x'`: 1h02m05s, usually 1m01s",
+    ]);
+    expect(blockKitProblem(message)).toBeUndefined();
+    expect(allText(buildMessage(SUCCEEDED, CONTEXT))).not.toContain('Slower than usual');
+  });
+
+  it('says what a state-aware run built and deferred, and why', () => {
+    const stateAware = {
+      comparedWith: 'run-41',
+      models: 15,
+      built: 2,
+      deferred: 13,
+      reason: '2 of 15 models changed or read newer source data since run run-41; 13 deferred',
+    };
+    const event = finished(evaluation('SUCCEEDED', { summary: { ...summary([]), stateAware } }));
+    const message = buildMessage(event, CONTEXT);
+
+    expect(allText(message)).toContain(
+      '🔁 state-aware: 2 of 15 models changed or read newer source data since run run-41; 13 deferred',
+    );
+    expect(blockKitProblem(message)).toBeUndefined();
+    expect(allText(buildMessage(SUCCEEDED, CONTEXT))).not.toContain('state-aware');
+  });
+
+  it('lists ten slow models and counts the rest', () => {
+    const slowModels = Array.from({ length: 20 }, (_, index) => ({
+      uniqueId: `model.shop.m${index}`,
+      seconds: 100,
+      medianSeconds: 10,
+      runsCompared: 5,
+    }));
+    const event = finished(
+      evaluation('DBT_FAILED', { exitCode: 1, summary: { ...summary([node(0)]), slowModels } }),
+    );
+    const section = sectionTexts(buildMessage(event, CONTEXT)).find((text) =>
+      text.startsWith('*Slower than usual'),
+    );
+    const lines = section?.split('\n') ?? [];
+    expect(lines.filter((line) => line.startsWith('🐢'))).toHaveLength(10);
+    expect(lines.at(-1)).toBe('…and 10 more (see summary.json)');
   });
 
   it('collapses the nodes skipped downstream of one failure into one line that counts them', () => {
