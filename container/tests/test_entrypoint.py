@@ -199,7 +199,7 @@ def test_redshift_target_without_its_variables_gives_exit_3(project: Project) ->
 @pytest.mark.parametrize(
     ("spec", "field"),
     [
-        ({"command": "run-operation"}, "command"),
+        ({"command": "deploy"}, "command"),
         ({"select": "orders; touch x"}, "select"),
         ({"bogus": 1}, "bogus"),
     ],
