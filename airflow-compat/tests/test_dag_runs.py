@@ -76,6 +76,9 @@ def test_a_succeeding_execution_makes_the_dag_run_succeed(run_dag, moto: Moto) -
         "vars": {"day": "2026-11-24"},
         "freshness": "warn",
         "docs": True,
+        "failFast": False,
+        "warnError": False,
+        "allowEmpty": False,
     }
 
 
