@@ -113,7 +113,7 @@ const PASSING_FAILURE_RE =
   /capacity is unavailable|insufficient capacity|^\s*RESOURCE:|^\s*AGENT\b|throttl|rate exceeded|too many requests|service unavailable|ServerException|InternalError|InternalFailure/i;
 
 /** The dbt runner's exit codes (docs/design.md, "The container contract"). */
-const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
+export const DBT_EXIT_VERDICTS: Record<keyof typeof reasons.DBT_EXITS, Verdict> = {
   0: 'SUCCEEDED',
   1: 'DBT_FAILED',
   2: 'DBT_ERROR',
