@@ -1,5 +1,6 @@
 // Delivery to Slack against a real HTTP server on 127.0.0.1 scripted per test. Real timers,
 // tiny timeouts; waits go through an injected sleep that records what it was asked to wait.
+import { jest } from '@jest/globals';
 import {
   type DeliveryOptions,
   deliver,
@@ -28,7 +29,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await slack?.close();
 });
-beforeEach(() => slack.reset());
+// Delivery logs its retries and failures: collected here instead of printed, and each test's
+// lines must not hold the webhook's secret token.
+let written: string[] = [];
+beforeEach(() => {
+  slack.reset();
+  written = [];
+  for (const stream of [process.stdout, process.stderr]) {
+    jest.spyOn(stream, 'write').mockImplementation((chunk: unknown) => {
+      written.push(String(chunk));
+      return true;
+    });
+  }
+});
+afterEach(() => {
+  jest.restoreAllMocks();
+  expect(written.join('')).not.toContain(slack.token);
+});
 
 function options(overrides: Partial<DeliveryOptions> = {}) {
   const sleeps: number[] = [];
