@@ -42,7 +42,7 @@ const MESSAGE_CHARACTERS = 160;
 
 // dbt opens a node's error with a header naming the node, which the report already shows:
 // `Runtime Error in model orders (models/marts/orders.sql)`.
-const DBT_ERROR_HEADER_RE = /^\w[\w ]* Error in \w+ \S+ \(.*\)$/;
+export const DBT_ERROR_HEADER_RE = /^\w[\w ]* Error in \w+ \S+ \(.*\)$/;
 
 /** The first telling line of a message: dbt's header is skipped when more follows. */
 function firstLine(text: string | null | undefined): string {

@@ -2,6 +2,7 @@
 //   local                      the whole pipeline on this machine (cli/local/command.ts)
 //   start, history, logs, docs manual runs and their traces on AWS (cli/aws/)
 //   backfill                   a scheduled job once per date on AWS (cli/aws/backfill.ts)
+//   ci                         Slim CI for a pull request, on the CI runner (cli/ci/command.ts)
 // A user's mistake (bad input, no credentials, no stack) ends with one clear sentence and a
 // non-zero exit, never a stack trace.
 import { UsageError, userMessage } from './errors.ts';
@@ -15,6 +16,7 @@ commands:
   history   recent runs on AWS (--stage S), or one model's times (--model M)
   logs      a run's dbt log from CloudWatch (--stage S RUN_ID)
   docs      a link to a run's docs page (--stage S [RUN_ID])
+  ci        Slim CI: build a pull request's changes (ci build --pr N), drop its schema (ci drop)
 
 serverless-dbt <command> --help shows the command's options.`;
 
@@ -27,6 +29,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   history: async () => (await import('./aws/history.ts')).historyCommand,
   logs: async () => (await import('./aws/logs.ts')).logsCommand,
   docs: async () => (await import('./aws/docs.ts')).docsCommand,
+  ci: async () => (await import('./ci/command.ts')).ciCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -78,6 +78,11 @@ export interface LocalRunOptions {
   verbose?: boolean;
   /** Where progress, dbt's log and the report go. */
   print: (line: string) => void;
+  /**
+   * More of the container's environment, over the local defaults (`serverless-dbt ci`: the
+   * stage's plain variables, PR_NUMBER, STATE_URI, CREDENTIALS_SOURCE).
+   */
+  containerEnvironment?: Record<string, string>;
 }
 
 export interface LocalRunResult {
@@ -92,13 +97,13 @@ export interface LocalRunResult {
   docsPage: string | null;
 }
 
-export function newRunId(now = new Date()): string {
+export function newRunId(now = new Date(), kind = 'local'): string {
   const stamp = now
     .toISOString()
     .replace(/[-:]/g, '')
     .replace(/\.\d+Z$/, 'Z');
   // `cli-` tells Prepare the run was started from the CLI.
-  return `cli-local-${stamp}-${randomBytes(2).toString('hex')}`;
+  return `cli-${kind}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 function seconds(milliseconds: number): string {
@@ -255,6 +260,7 @@ export async function runLocal(options: LocalRunOptions): Promise<LocalRunResult
       ...(options.target === undefined ? {} : { DBT_TARGET: options.target }),
       DBT_DUCKDB_PATH: options.duckdbPath ?? join(options.stateDir, 'shop.duckdb'),
       CREDENTIALS_SOURCE: 'env',
+      ...options.containerEnvironment,
     },
     onLine: (line) => print(line),
   });

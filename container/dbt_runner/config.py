@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlparse
 
 from .run_spec import RUN_ID_PATTERN, InvalidRunInput, RunSpec, parse_run_spec
 from .slow_models import DEFAULT_RUNS_COMPARED, MAX_RUNS_COMPARED, MIN_EXTRA_SECONDS
@@ -42,6 +43,10 @@ class RunnerConfig:
     slow_models_runs: int = DEFAULT_RUNS_COMPARED
     # How much longer than usual a model must take to be flagged (SLOW_MODELS_MIN_EXTRA_SECONDS).
     slow_models_min_extra_seconds: float = MIN_EXTRA_SECONDS
+    # The folder of the state a state-aware run compares with and defers to (STATE_URI), in
+    # place of its job's last success: a pull request's build against live's latest state.
+    # As given; check_state_uri checks it once the run has a place for its summary.
+    state_uri: str | None = None
 
 
 def read_config(environ: Mapping[str, str]) -> RunnerConfig:
@@ -70,7 +75,44 @@ def read_config(environ: Mapping[str, str]) -> RunnerConfig:
         attempt_started_at=read_attempt_started_at(environ.get("RUN_ATTEMPT_STARTED_AT")),
         slow_models_runs=read_slow_models_runs(environ.get("SLOW_MODELS_RUNS")),
         slow_models_min_extra_seconds=read_min_extra_seconds(environ.get("SLOW_MODELS_MIN_EXTRA_SECONDS")),
+        state_uri=(environ.get("STATE_URI") or "").strip() or None,
     )
+
+
+def state_folder(raw: str) -> str:
+    """STATE_URI as the folder it names, `s3://bucket/prefix/` or `file:///path/`, with one
+    trailing slash."""
+    uri = raw.strip()
+    parsed = urlparse(uri)
+    folder = parsed.path.rstrip("/")
+    if parsed.scheme == "s3":
+        valid = bool(parsed.netloc) and not parsed.query and not parsed.fragment
+    else:
+        valid = parsed.scheme == "file" and parsed.netloc in ("", "localhost") and folder != ""
+    if not valid:
+        raise ConfigError(
+            "STATE_URI: expected the folder of a manifest.json as s3://bucket/prefix/ or "
+            f"file:///path/, got {uri[:120]!r}"
+        )
+    if folder.endswith(".json"):
+        raise ConfigError(
+            f"STATE_URI: names a file ({uri[:120]!r}); give the folder that holds manifest.json"
+        )
+    return uri.rstrip("/") + "/"
+
+
+def check_state_uri(config: RunnerConfig, spec: RunSpec) -> None:
+    """STATE_URI names a folder, and replaces what a state-aware run compares with: on any other
+    run it would be silently ignored, and the build would not be the pull request's slim one it
+    was meant to be."""
+    if config.state_uri is None:
+        return
+    state_folder(config.state_uri)
+    if spec.only != "changed":
+        raise ConfigError(
+            "STATE_URI: only a state-aware run (`only: changed`) compares with a state; "
+            "this run input has no `only: changed`"
+        )
 
 
 def read_slow_models_runs(raw: str | None) -> int:

@@ -11,8 +11,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TextIO
 
-from .artifacts import ArtifactsError, ArtifactStore
-from .config import ConfigError, RunnerConfig
+from .artifacts import ArtifactsError, ArtifactStore, open_store
+from .config import ConfigError, RunnerConfig, state_folder
 from .layout import attempt_folder, attempt_in, last_attempt_key, last_success_key, run_folder
 from .outcome import (
     CONNECTION,
@@ -54,7 +54,15 @@ from .seeded_sources import (
     run_seeds_everything,
     sources_seeds_create,
 )
-from .state_aware import Comparison, changed_selection, fresher_sources, no_earlier_success, pointer_folder
+from .state_aware import (
+    Comparison,
+    changed_selection,
+    fresher_sources,
+    no_earlier_success,
+    no_manifest_under,
+    pointer_folder,
+    state_run_id,
+)
 from .summary import Step
 
 PROFILE_NOT_FOUND = "Could not find profile named"
@@ -129,6 +137,10 @@ class DbtSteps:
             "--profiles-dir", str(self.config.profiles_dir),
             *(["--target-path", str(self.target_path)] if with_target_path else []),
             "--log-path", str(self.work / "logs"),
+            # dbt rolls dbt.log over at 10 MB (its default), which a large project's run
+            # passes: the stored log would lose the run's start. Without the limit, no check
+            # of the file's size on every line either (bench/README.md, "At scale").
+            "--log-file-max-bytes", "0",
             "--no-send-anonymous-usage-stats",
         ]  # fmt: skip
         if not self.out.isatty():
@@ -324,25 +336,36 @@ class DbtSteps:
         state_select: list[str] | None = None
         state_args: list[str] = []
         if self.spec.only == "changed":
-            comparison, state_dir = self.compare_with_last_success(store)
+            if self.config.state_uri is not None:
+                comparison, state_dir = compare_with_state_uri(
+                    self.spec.job, state_folder(self.config.state_uri), self.work / "state"
+                )
+            else:
+                comparison, state_dir = self.compare_with_last_success(store)
             self.state.state_aware = comparison
             self.state.project_models = sum(
                 1 for node in self.manifest.nodes.values() if node.resource_type == "model"
             )
             if state_dir is not None:
                 own = selector_words(self.spec.select) if self.spec.select is not None else None
-                state_select = changed_selection(own, with_fresher=True)
-                # Without --favor-state: the job's own relations are the state's (same job, same
-                # stage), and one missing from the warehouse is read where the state built it.
+                state_select = changed_selection(own, with_fresher=comparison.compares_freshness)
                 state_args = ["--state", str(state_dir), "--defer"]
-            log_line(
-                self.out,
-                "stateAware",
-                comparedWith=comparison.compared_with,
-                fresherSources=list(comparison.fresher_sources),
-                **({"reason": f"{comparison.because}: building everything"} if comparison.because else {}),
-                runId=self.config.run_id,
-            )
+                if not comparison.compares_freshness:
+                    # A pull request's build: a second push finds the first push's copies in
+                    # its own schema, and without --favor-state an unchanged parent would be
+                    # read from that stale copy instead of from the state's (live's) relation.
+                    state_args.append("--favor-state")
+                # Otherwise without --favor-state: the job's own relations are the state's (same
+                # job, same stage), and one missing from the warehouse is read where the state
+                # built it.
+            details: dict[str, Any] = {"comparedWith": comparison.compared_with}
+            if comparison.state_uri is not None:
+                details["stateUri"] = comparison.state_uri
+            if comparison.compares_freshness:
+                details["fresherSources"] = list(comparison.fresher_sources)
+            if comparison.because:
+                details["reason"] = f"{comparison.because}: building everything"
+            log_line(self.out, "stateAware", **details, runId=self.config.run_id)
         args = dbt_command_args(self.spec, state_select=state_select) + state_args
         if self.spec.retry_of is not None:
             args += ["--state", str(self.fetch_earlier_run(store, self.spec.retry_of))]
@@ -479,6 +502,35 @@ def read_last_success(store: ArtifactStore, key: str) -> bytes | None:
         return store.get(key)
     except ArtifactsError as error:
         raise ConfigError(f"only: {error}") from None
+
+
+def compare_with_state_uri(job: str, state_uri: str, state_dir: Path) -> tuple[Comparison, Path | None]:
+    """What a state-aware run compares with when STATE_URI names the state: that folder's
+    manifest.json, copied into `state_dir` for dbt's --state; code only (a pull request's build
+    compares code, not data: no sources.json, no freshness comparison). No folder when it holds
+    no manifest.json, and the run builds everything."""
+    store = open_store(state_uri)
+    manifest = read_state(store, "manifest.json")
+    if manifest is None:
+        return no_manifest_under(job, state_uri), None
+    state_dir.mkdir(parents=True, exist_ok=True)
+    (state_dir / "manifest.json").write_bytes(manifest)
+    # The run whose artifacts the folder holds, for the summary's words; a summary that is
+    # missing or cannot be read only costs the name.
+    try:
+        run_id = state_run_id(store.get("summary.json"))
+    except ArtifactsError:
+        run_id = None
+    return Comparison(job, compared_with=run_id or state_uri, state_uri=state_uri), state_dir
+
+
+def read_state(store: ArtifactStore, key: str) -> bytes | None:
+    """A file of the state STATE_URI names. A refused read is the run's settings (exit 3: the
+    role must read that folder); S3 that cannot be reached raises aws.AwsUnreachable (exit 5)."""
+    try:
+        return store.get(key)
+    except ArtifactsError as error:
+        raise ConfigError(f"STATE_URI: {error}") from None
 
 
 def earlier_run_folder(store: ArtifactStore, run_id: str) -> str:

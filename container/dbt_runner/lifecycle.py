@@ -44,8 +44,8 @@ from .state_aware import models_built
 from .summary import Step, build_summary, has_skipped
 
 RUN_FILES = ("manifest.json", "run_results.json", "sources.json", "catalog.json", "index.html", "dbt.log")
-# One successful run's docs page and the artifacts it was built from; its log and summary stay
-# in its own folder.
+# One successful run's docs page and the artifacts it was built from (and its summary.json,
+# written after its own folder's); its log stays in its own folder.
 LATEST_FILES = ("index.html", "manifest.json", "catalog.json", "run_results.json", "sources.json")
 # ECS's default stopTimeout is 30 s: leave time to upload before SIGKILL.
 DEFAULT_STOP_GRACE_SECONDS = 20.0
@@ -68,20 +68,31 @@ def store_artifacts(
         state.fail(artifacts_failure(failures[0]))
     # Only a run that succeeded, docs included, replaces latest/: a failed run's manifest and
     # results would tell a slim CI job or a reader of the docs that broken models are current.
+    replaced_latest = False
     if state.exit_code == EXIT_SUCCESS and state.docs_generated:
         try:
             store.replace_prefix(
                 LATEST,
                 {name: redactor.data(state.files[name]) for name in LATEST_FILES if name in state.files},
             )
+            replaced_latest = True
         except ArtifactsError as error:
             state.fail(artifacts_failure(str(error)))
     # Last in the attempt's folder, so that a summary.json in place means its other files are too.
     written = summary()
+    summary_body = redactor.data(json.dumps(written, indent=2).encode())
     try:
-        store.put(f"{folder}/summary.json", redactor.data(json.dumps(written, indent=2).encode()))
+        store.put(f"{folder}/summary.json", summary_body)
     except ArtifactsError as error:
         state.fail(artifacts_failure(str(error)))
+    # latest/ gets the same summary, which names the run its files came from: a pull request's
+    # build that compares with them (STATE_URI) says "since run X". Only once the attempt's own
+    # is stored; until then latest/ has none rather than the previous run's.
+    if replaced_latest and state.exit_code == EXIT_SUCCESS:
+        try:
+            store.put(f"{LATEST}/summary.json", summary_body)
+        except ArtifactsError as error:
+            state.fail(artifacts_failure(str(error)))
     # Then the run's pointer to this attempt, for readers that know only the run id.
     try:
         store.put(last_attempt_key(run_id), last_attempt_record(run_id, attempt))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .artifacts import ArtifactStore, open_store
-from .config import ConfigError, RunnerConfig, check_project, read_config, read_run_spec
+from .config import ConfigError, RunnerConfig, check_project, check_state_uri, read_config, read_run_spec
 from .credentials import resolve_credentials
 from .dbt_steps import DbtSteps
 from .lifecycle import DEFAULT_STOP_GRACE_SECONDS, Run
@@ -72,6 +72,7 @@ def run_steps(
         log_line(out, "run", status="started", runId=config.run_id, spec=state.spec.to_json_dict())
         arm_deadline(state.spec.timeout_seconds)
         check_project(config)
+        check_state_uri(config, state.spec)
         credentials_started = time.monotonic()
         try:
             credentials = resolve_credentials(config.credentials_source)

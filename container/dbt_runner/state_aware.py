@@ -5,7 +5,10 @@ The run compares with its job's last successful run (jobs/<JOB>/last-success.jso
 dbt's `state:modified+` against that run's manifest.json, and `source_status:fresher+` against
 its sources.json with this run's own freshness check (target/sources.json). When either side of
 the comparison is missing, nothing can be said about what changed: the run builds its whole
-selection and says why. Pure: no dbt, no I/O.
+selection and says why.
+
+With STATE_URI (a pull request's build) it compares with the state in that folder instead, on
+code alone: `state:modified+`, no freshness comparison. Pure: no dbt, no I/O.
 """
 
 from __future__ import annotations
@@ -29,29 +32,60 @@ class Comparison:
     because: str | None = None
     # The sources whose newest row is newer than at the run compared with (for the summary).
     fresher_sources: tuple[str, ...] = ()
+    # STATE_URI, when the state came from there rather than from the job's last success: then
+    # only code is compared, and `compared_with` is the run id its summary.json names, or the
+    # URI itself when it names none.
+    state_uri: str | None = None
+
+    @property
+    def compares_freshness(self) -> bool:
+        return self.state_uri is None
 
     def to_json(self, models: int, built: int) -> dict[str, Any]:
         """summary.json's `stateAware`: `models`, the project's enabled models; `built`, the
         models the command ran."""
         record: dict[str, Any] = {"comparedWith": self.compared_with, "models": models, "built": built}
+        if self.state_uri is not None:
+            record["stateUri"] = self.state_uri
         if self.compared_with is None:
             record["deferred"] = 0
             record["reason"] = f"{self.because}: built everything"
             return record
         deferred = max(models - built, 0)
         record["deferred"] = deferred
-        record["fresherSources"] = list(self.fresher_sources)
-        since = f"since run {self.compared_with}"
+        if self.compares_freshness:
+            record["fresherSources"] = list(self.fresher_sources)
+        if self.compared_with == self.state_uri:
+            since = f"since the state in {self.state_uri}"
+        else:
+            since = f"since run {self.compared_with}"
         if built == 0:
             record["reason"] = f"nothing changed {since}: no model built, {deferred} deferred"
         else:
-            changed = f"{built} of {models} models changed or read newer source data {since}"
-            record["reason"] = f"{changed}; {deferred} deferred"
+            what = "changed or read newer source data" if self.compares_freshness else "changed"
+            record["reason"] = f"{built} of {models} models {what} {since}; {deferred} deferred"
         return record
 
 
 def no_earlier_success(job: str) -> Comparison:
     return Comparison(job, because=f"no earlier successful run of job {job} to compare with")
+
+
+def no_manifest_under(job: str, state_uri: str) -> Comparison:
+    return Comparison(job, because=f"no manifest.json under {state_uri}", state_uri=state_uri)
+
+
+def state_run_id(summary: bytes | None) -> str | None:
+    """The run id a state folder's summary.json names (the run whose artifacts they are), or
+    None when there is no summary or it names none."""
+    if summary is None:
+        return None
+    try:
+        record = json.loads(summary)
+    except ValueError:
+        return None
+    run_id = record.get("runId") if isinstance(record, dict) else None
+    return run_id if isinstance(run_id, str) and run_id else None
 
 
 def changed_selection(select_words: Iterable[str] | None, *, with_fresher: bool) -> list[str]:

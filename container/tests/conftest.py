@@ -107,7 +107,8 @@ class Project:
         env = {
             key: value
             for key, value in os.environ.items()
-            if not key.startswith(("DBT_", "AWS_", "RUN_", "ARTIFACTS_", "CREDENTIALS_")) and key != "ENV"
+            if not key.startswith(("DBT_", "AWS_", "RUN_", "ARTIFACTS_", "CREDENTIALS_"))
+            and key not in ("ENV", "PR_NUMBER", "STATE_URI")
         }
         env.update(
             RUN_ID=run_id,

@@ -466,8 +466,11 @@ def test_a_failed_run_leaves_latest_to_the_last_successful_run(project: Project)
 
     assert failed.exit_code == 1
     assert {path.name: path.read_bytes() for path in latest.iterdir()} == before
-    assert set(before) == {"index.html", "manifest.json", "catalog.json", "run_results.json", "sources.json"}
+    assert set(before) == {
+        "index.html", "manifest.json", "catalog.json", "run_results.json", "sources.json", "summary.json",
+    }  # fmt: skip
     assert before["run_results.json"] == (project.run_dir("good-run") / "run_results.json").read_bytes()
+    assert before["summary.json"] == (project.run_dir("good-run") / "summary.json").read_bytes()
     # The failed run's docs are generated all the same, in its own folder.
     assert b"broken_amounts" in (project.run_dir("bad-run") / "index.html").read_bytes()
 

@@ -60,14 +60,15 @@ def latest_of(store: ArtifactStore) -> dict[str, bytes | None]:
     return {name: store.get(f"latest/{name}") for name in (*ALL_FILES, "summary.json")}
 
 
-def test_a_successful_run_with_docs_puts_its_docs_and_artifacts_in_latest(store: ArtifactStore) -> None:
+def test_a_successful_run_with_docs_puts_its_docs_artifacts_and_summary_in_latest(
+    store: ArtifactStore,
+) -> None:
     store_run(store, finished_run("good"))
 
-    assert latest_of(store) == {
-        **{name: f"{name} of good#1".encode() for name in LATEST_FILES},
-        "dbt.log": None,
-        "summary.json": None,
-    }
+    latest = latest_of(store)
+    # The summary names the run the files came from, for a pull request's build compared with them.
+    assert json.loads(latest.pop("summary.json") or b"null") == {"runId": "good", "attempt": 1, "exitCode": 0}
+    assert latest == {**{name: f"{name} of good#1".encode() for name in LATEST_FILES}, "dbt.log": None}
 
 
 def test_a_failed_run_leaves_latest_as_the_last_successful_run_left_it(store: ArtifactStore) -> None:
@@ -123,6 +124,7 @@ def test_a_later_successful_run_replaces_latest_whole(store: ArtifactStore) -> N
     latest = latest_of(store)
     assert latest["manifest.json"] == b"manifest.json of second#1"
     assert latest["sources.json"] is None  # not the first run's, left behind
+    assert json.loads(latest["summary.json"] or b"null")["runId"] == "second"
 
 
 def test_each_attempt_stores_in_its_own_folder_and_the_run_names_its_last(store: ArtifactStore) -> None:

@@ -1,8 +1,20 @@
 // The GitHub Actions workflows (.github/workflows/) read as data: what runs on which event, the
-// order of a stage's deploy, dev before live, and that no job holds long-lived AWS keys or more
-// permissions than it uses. actionlint (bin/test) checks their syntax and the shell in their
-// steps; this checks what they mean.
-import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
+// order of a stage's deploy, dev before live, which pull requests Slim CI builds and with what,
+// and that no job holds long-lived AWS keys or more permissions than it uses. actionlint
+// (bin/test) checks their syntax and the shell in their steps; this checks what they mean.
+import { execFileSync, spawnSync } from 'node:child_process';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -21,6 +33,7 @@ interface Step {
 }
 interface Job {
   name?: string;
+  if?: string;
   needs?: string | string[];
   uses?: string;
   environment?: string | { name: string };
@@ -30,8 +43,12 @@ interface Job {
   steps?: Step[];
 }
 interface Workflow {
-  on: Record<string, { branches?: string[]; 'branches-ignore'?: string[] } | null>;
+  on: Record<
+    string,
+    { branches?: string[]; 'branches-ignore'?: string[]; types?: string[] } | null
+  >;
   permissions?: string | Record<string, string>;
+  concurrency?: Job['concurrency'];
   jobs: Record<string, Job>;
 }
 
@@ -57,6 +74,62 @@ const expr = (inner: string) => `\${{ ${inner} }}`;
 
 const ASSUME_ROLE = 'aws-actions/configure-aws-credentials';
 const STAGES = ['dev', 'live'] as const;
+
+/** The values a job condition reads; null as GitHub gives a missing one (a deleted fork). */
+type Context = Record<string, string | null>;
+
+const operand = (token: string, context: Context) => {
+  const literal = /^'(.*)'$/.exec(token);
+  if (literal) return literal[1];
+  if (!(token in context)) throw new Error(`the test's context has no ${token}`);
+  return context[token];
+};
+
+/**
+ * A condition as GitHub evaluates it, for the forms the workflows use: `||` of `&&` of `==` or
+ * `!=` between context values and string literals. Anything else throws, so a condition that
+ * outgrows it fails the test instead of being misread.
+ */
+const evaluate = (condition: string, context: Context): boolean =>
+  condition.split('||').some((all) =>
+    all.split('&&').every((comparison) => {
+      const match = /^\s*(\S+)\s*(==|!=)\s*(\S+)\s*$/.exec(comparison);
+      if (!match) throw new Error(`cannot evaluate "${comparison.trim()}"`);
+      const [, left = '', operator, right = ''] = match;
+      const equal = operand(left, context) === operand(right, context);
+      return operator === '==' ? equal : !equal;
+    }),
+  );
+
+/** The expression inside ${{ }}: the reverse of expr. */
+const insideExpression = (value: string | undefined) =>
+  /^\$\{\{ (.*) \}\}$/.exec(value ?? '')?.[1] ?? '';
+
+/**
+ * Runs a step's shell as the runner does (bash -eo pipefail) in a folder where
+ * bin/serverless-dbt prints its arguments, one a line: the CLI needs AWS and a warehouse, and
+ * what is checked here is the step's own shell line.
+ */
+const runWithCliStandIn = (script: string, env: Record<string, string>) => {
+  const folder = mkdtempSync(join(tmpdir(), 'slim-ci-step-'));
+  try {
+    mkdirSync(join(folder, 'bin'));
+    writeFileSync(
+      join(folder, 'bin', 'serverless-dbt'),
+      '#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n',
+    );
+    chmodSync(join(folder, 'bin', 'serverless-dbt'), 0o755);
+    return execFileSync('bash', ['-eo', 'pipefail', '-c', script], {
+      cwd: folder,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      encoding: 'utf8',
+    })
+      .trimEnd()
+      .split('\n');
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+};
 
 describe('ci.yml: every check on every change', () => {
   const ci = workflow('ci.yml');
@@ -164,10 +237,249 @@ describe('deploy.yml: a push to main becomes deployed stages', () => {
   });
 });
 
-describe('every workflow', () => {
-  test('there are the two workflows docs/deploy.md describes', () => {
-    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml']);
+describe('slim-ci.yml: a pull request builds what it changed, and its schema goes when it closes', () => {
+  const slim = workflow('slim-ci.yml');
+  const ROLE_JOBS = ['build', 'drop'] as const;
+  const REPOSITORY = 'acme/analytics';
+  const ACTIONS = ['opened', 'synchronize', 'reopened', 'closed'];
+  const context = (action: string, headRepository: string | null, roleArn: string): Context => ({
+    'github.event.action': action,
+    'github.event.pull_request.head.repo.full_name': headRepository,
+    'github.repository': REPOSITORY,
+    'vars.SLIM_CI_ROLE_ARN': roleArn,
   });
+  const runningJobs = (each: Context) =>
+    Object.entries(slim.jobs)
+      .filter(([, found]) => evaluate(found.if ?? '', each))
+      .map(([name]) => name);
+  const command = (name: (typeof ROLE_JOBS)[number]) =>
+    steps(job('slim-ci.yml', name)).find(runs(/^bin\/serverless-dbt ci /));
+
+  test('runs when a pull request opens, gets a push, reopens or closes, and on nothing else', () => {
+    expect(slim.on).toEqual({ pull_request: { types: ACTIONS } });
+  });
+
+  test('reads the repository; only build and drop may ask for an OIDC token', () => {
+    expect(slim.permissions).toEqual({ contents: 'read' });
+    for (const name of ROLE_JOBS) {
+      expect(job('slim-ci.yml', name).permissions).toEqual({
+        contents: 'read',
+        'id-token': 'write',
+      });
+    }
+    expect(Object.keys(slim.jobs).sort()).toEqual(['build', 'drop', 'skipped']);
+    expect(job('slim-ci.yml', 'skipped').permissions).toBeUndefined();
+  });
+
+  test('one run per pull request: a new push, or the close, cancels the run in progress', () => {
+    expect(slim.concurrency).toEqual({
+      group: `slim-ci-${expr('github.event.pull_request.number')}`,
+      'cancel-in-progress': true,
+    });
+  });
+
+  test.each(ACTIONS)(
+    '%s: build runs on an open pull request of this repository, drop on a closed one, each only with the role',
+    (action) => {
+      expect(runningJobs(context(action, REPOSITORY, 'arn:aws:iam::123456789012:role/ci'))).toEqual(
+        [action === 'closed' ? 'drop' : 'build'],
+      );
+    },
+  );
+
+  test.each(ACTIONS)(
+    '%s: a fork (or a deleted one), or no SLIM_CI_ROLE_ARN, runs neither build nor drop, only the notice',
+    (action) => {
+      const role = 'arn:aws:iam::123456789012:role/ci';
+      for (const each of [
+        context(action, 'someone/analytics', role),
+        context(action, null, role),
+        context(action, REPOSITORY, ''),
+      ]) {
+        expect(runningJobs(each)).toEqual(['skipped']);
+      }
+    },
+  );
+
+  test('the notice says why: a fork gets no role, or the variable to set', () => {
+    const skipped = job('slim-ci.yml', 'skipped');
+    const why = steps(skipped)[0]?.run ?? '';
+    const fromFork = (headRepository: string | null) =>
+      String(
+        evaluate(insideExpression(skipped.env?.FROM_FORK), context('opened', headRepository, '')),
+      );
+    expect(runWithCliStandIn(why, { FROM_FORK: fromFork('someone/analytics') })).toEqual([
+      expect.stringMatching(
+        /^::notice title=Slim CI did not run::a pull request from a fork gets no AWS role/,
+      ),
+    ]);
+    expect(runWithCliStandIn(why, { FROM_FORK: fromFork(REPOSITORY) })).toEqual([
+      expect.stringMatching(
+        /^::notice title=Slim CI did not run::the GitHub variable SLIM_CI_ROLE_ARN is not set/,
+      ),
+    ]);
+  });
+
+  test('the notice job is one step: no checkout, no role, no token', () => {
+    const skipped = job('slim-ci.yml', 'skipped');
+    expect(steps(skipped)).toHaveLength(1);
+    expect(steps(skipped).some((step) => step.uses !== undefined)).toBe(false);
+  });
+
+  test.each(ROLE_JOBS)(
+    '%s: install, the credentials setting, stage settings, the role, then bin/serverless-dbt ci: in that order',
+    (name) => {
+      const all = steps(job('slim-ci.yml', name));
+      const order = [
+        usesAction('actions/checkout'),
+        runs(/^scripts\/setup$/),
+        runs(/SLIM_CI_CREDENTIALS_SOURCE/),
+        runs(/^scripts\/deploy-stage settings --stage "\$STAGE" >> "\$GITHUB_OUTPUT"$/),
+        usesAction(ASSUME_ROLE),
+        runs(new RegExp(`^bin/serverless-dbt ci ${name} `)),
+      ].map((matches) => all.findIndex(matches));
+      expect(order).not.toContain(-1);
+      expect([...order].sort((a, b) => a - b)).toEqual(order);
+    },
+  );
+
+  test.each(ROLE_JOBS)('%s: no step is skipped on a condition but the artifacts upload', (name) => {
+    const conditional = steps(job('slim-ci.yml', name)).filter((step) => step.if !== undefined);
+    expect(conditional.map((step) => [step.uses?.split('@')[0], step.if])).toEqual(
+      name === 'build' ? [['actions/upload-artifact', 'always()']] : [],
+    );
+  });
+
+  test.each(ROLE_JOBS)(
+    "%s: the stage is SLIM_CI_STAGE or live, the pull request's number comes from the event",
+    (name) => {
+      expect(job('slim-ci.yml', name).env).toEqual({
+        STAGE: expr("vars.SLIM_CI_STAGE || 'live'"),
+        PR_NUMBER: expr('github.event.pull_request.number'),
+      });
+    },
+  );
+
+  test.each(ROLE_JOBS)(
+    '%s: assumes SLIM_CI_ROLE_ARN by OIDC in the stage region, the session named after the pull request',
+    (name) => {
+      const role = steps(job('slim-ci.yml', name)).find(usesAction(ASSUME_ROLE));
+      expect(role?.with).toEqual({
+        'role-to-assume': expr('vars.SLIM_CI_ROLE_ARN'),
+        'aws-region': expr('steps.settings.outputs.region'),
+        'role-session-name': `slim-ci-pr-${expr('github.event.pull_request.number')}-${expr('github.run_id')}`,
+      });
+    },
+  );
+
+  test.each(ROLE_JOBS)(
+    '%s: the warehouse credentials are SLIM_CI_CREDENTIALS_SOURCE, the target SLIM_CI_TARGET',
+    (name) => {
+      expect(command(name)?.env).toEqual({
+        CREDENTIALS_SOURCE: expr('vars.SLIM_CI_CREDENTIALS_SOURCE'),
+        SLIM_CI_TARGET: expr('vars.SLIM_CI_TARGET'),
+      });
+    },
+  );
+
+  test.each(ROLE_JOBS)(
+    '%s: stops before the role, naming SLIM_CI_CREDENTIALS_SOURCE, when that variable is not set',
+    (name) => {
+      const check = steps(job('slim-ci.yml', name)).find(runs(/SLIM_CI_CREDENTIALS_SOURCE/));
+      expect(check?.env).toEqual({
+        SLIM_CI_CREDENTIALS_SOURCE: expr('vars.SLIM_CI_CREDENTIALS_SOURCE'),
+      });
+      const run = (value: string) =>
+        spawnSync('bash', ['-eo', 'pipefail', '-c', check?.run ?? 'exit 99'], {
+          env: { PATH: process.env.PATH ?? '', SLIM_CI_CREDENTIALS_SOURCE: value },
+          encoding: 'utf8',
+        });
+      const unset = run('');
+      expect(unset.status).toBe(1);
+      expect(unset.stdout).toMatch(
+        /^::error title=Slim CI::set the GitHub variable SLIM_CI_CREDENTIALS_SOURCE /,
+      );
+      const set = run(
+        'secretsmanager:arn:aws:secretsmanager:eu-west-1:123456789012:secret:ci-AbCdEf',
+      );
+      expect({ status: set.status, stdout: set.stdout }).toEqual({ status: 0, stdout: '' });
+    },
+  );
+
+  test.each(ROLE_JOBS)(
+    '%s: calls the CLI with the pull request and the stage, and --target only when SLIM_CI_TARGET is set',
+    (name) => {
+      const script = command(name)?.run ?? '';
+      const base = { PR_NUMBER: '42', STAGE: 'live' };
+      expect(runWithCliStandIn(script, { ...base, SLIM_CI_TARGET: '' })).toEqual([
+        'ci',
+        name,
+        '--pr',
+        '42',
+        '--stage',
+        'live',
+      ]);
+      expect(runWithCliStandIn(script, { ...base, SLIM_CI_TARGET: 'ci target' })).toEqual([
+        'ci',
+        name,
+        '--pr',
+        '42',
+        '--stage',
+        'live',
+        '--target',
+        'ci target',
+      ]);
+    },
+  );
+
+  test("build checks out the pull request merged into its base, drop the reviewed code: the merge commit, or the base's", () => {
+    const checkout = (name: (typeof ROLE_JOBS)[number]) =>
+      steps(job('slim-ci.yml', name)).find(usesAction('actions/checkout'));
+    expect(checkout('build')?.with).toEqual({ 'persist-credentials': false });
+    expect(checkout('drop')?.with).toEqual({
+      ref: expr(
+        'github.event.pull_request.merged && github.event.pull_request.merge_commit_sha || github.event.pull_request.base.sha',
+      ),
+      'persist-credentials': false,
+    });
+  });
+
+  test("build keeps the run's artifacts (a hidden folder) as the workflow's, even when dbt failed", () => {
+    const all = steps(job('slim-ci.yml', 'build'));
+    const upload = all.findIndex(usesAction('actions/upload-artifact'));
+    expect(upload).toBeGreaterThan(all.findIndex(runs(/^bin\/serverless-dbt ci build /)));
+    expect(all[upload]?.if).toBe('always()');
+    expect(all[upload]?.with).toMatchObject({
+      path: '.serverless-dbt/runs/',
+      'include-hidden-files': true,
+    });
+  });
+});
+
+describe('every workflow', () => {
+  test('there are the workflows docs/deploy.md and docs/slim-ci.md describe', () => {
+    expect(files.sort()).toEqual(['ci.yml', 'deploy.yml', 'slim-ci.yml']);
+  });
+
+  test.each(files)(
+    '%s: gives GitHub values to the shell through env, never as an expression inside run:',
+    (file) => {
+      const scripts = Object.values(workflow(file).jobs)
+        .flatMap(steps)
+        .map((step) => step.run ?? '');
+      expect(scripts.filter((script) => script.includes('${{'))).toEqual([]);
+    },
+  );
+
+  test.each(files)(
+    '%s: every checkout leaves no token behind (persist-credentials: false)',
+    (file) => {
+      const checkouts = Object.values(workflow(file).jobs)
+        .flatMap(steps)
+        .filter(usesAction('actions/checkout'));
+      for (const checkout of checkouts) expect(checkout.with?.['persist-credentials']).toBe(false);
+    },
+  );
 
   test.each(files)('%s: holds no long-lived AWS keys and reads no secrets', (file) => {
     expect(text(file)).not.toMatch(

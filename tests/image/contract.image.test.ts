@@ -146,6 +146,7 @@ describe('the container contract in the image', () => {
         'index.html',
         'manifest.json',
         'run_results.json',
+        'summary.json',
       ]);
       expect(statSync(join(run, 'summary.json')).uid).toBe(RUNNER_UID);
       const summary = readSummary(artifacts, 'image-success');

@@ -1,7 +1,8 @@
 // infra/deploy-role.yml: cfn-lint, no '*' on an action that takes resource-level permissions,
-// GitHub's trust limited to one repository's branch and environments, and what the deploy
-// role may and may not do, evaluated on the rendered policies. The execution role against
-// the packaged stacks: deploy-role-execution.integration.test.ts.
+// GitHub's trust limited to one repository's branch and environments (the Slim CI role's to its
+// pull requests), and what the deploy role and the Slim CI role may and may not do, evaluated
+// on the rendered policies. The execution role against the packaged stacks:
+// deploy-role-execution.integration.test.ts.
 import { join } from 'node:path';
 import { type CloudFormationTemplate, REPO_ROOT } from '../support/packaged.ts';
 import { allStatements, cfnLint, type LintFinding, loadYaml, type Statement } from './helpers.ts';
@@ -286,5 +287,229 @@ describe('copying the Airflow DAG', () => {
   ])("refuses %s on %s: the environment's other files", (action, resource, context) => {
     const role = statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme' }), 'DeployRole');
     expect(allows(role, action, resource, context)).toBe(false);
+  });
+});
+
+describe('the Slim CI role', () => {
+  const CI_SECRET = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:dbt-ci-warehouse-AbCdEf';
+  const SLIM_CI = { SlimCiStage: 'live', SlimCiWarehouseSecretArn: CI_SECRET };
+  const AUD = 'token.actions.githubusercontent.com:aud';
+  const PULL_REQUEST = 'repo:acme/analytics:pull_request';
+  const bucketOf = (stage: string) =>
+    `arn:aws:s3:::serverless-dbt-${stage}-artifactsbucket-0f1e2d3c4b5a`;
+  const live = bucketOf('live');
+
+  /**
+   * Whether a role's trust lets in a token of the OIDC provider for sts.amazonaws.com with the
+   * subject, evaluated as IAM evaluates the statements' conditions.
+   */
+  function admits(
+    template: CloudFormationTemplate,
+    roleId: string,
+    subject: string,
+    provider = PROVIDER,
+  ): boolean {
+    const trust = trustOf(template, roleId) as Array<{
+      Effect: 'Allow' | 'Deny';
+      Principal?: { Federated?: unknown };
+      Action: string | string[];
+      Condition?: Statement['Condition'];
+    }>;
+    const fromTheProvider: Statement[] = trust
+      .filter((statement) => statement.Principal?.Federated === provider)
+      .map((statement) => ({
+        where: `${roleId}/trust`,
+        Effect: statement.Effect,
+        Action: [statement.Action].flat(),
+        Resource: ['*'],
+        Condition: statement.Condition,
+      }));
+    return allows(fromTheProvider, 'sts:AssumeRoleWithWebIdentity', '*', {
+      [AUD]: 'sts.amazonaws.com',
+      [SUB]: subject,
+    });
+  }
+
+  describe('the template', () => {
+    it.each([
+      ['without the role', {}],
+      ['with the role and its secret', SLIM_CI],
+    ])(
+      'passes cfn-lint with no errors and no warnings, %s',
+      async (_label, parameters) => {
+        const findings = await cfnLint(TEMPLATE, { ...REPOSITORY, ...parameters });
+        expect(findings.filter((finding) => finding.level !== 'Informational')).toEqual([]);
+      },
+      60_000,
+    );
+
+    it('creates no Slim CI role and no output while SlimCiStage is empty, even with a secret', () => {
+      for (const template of [rendered(), rendered({ SlimCiWarehouseSecretArn: CI_SECRET })]) {
+        expect(template.Resources.SlimCiRole).toBeUndefined();
+        expect(template.Outputs?.SlimCiRoleArn).toBeUndefined();
+        expect(statementsOf(template, 'SlimCiRole')).toEqual([]);
+      }
+    });
+
+    it('names the role github-slim-ci-<service>, outside the names the execution role manages, and outputs its ARN', () => {
+      const template = rendered(SLIM_CI);
+      expect(template.Resources.SlimCiRole?.Properties?.RoleName).toBe(
+        'github-slim-ci-serverless-dbt',
+      );
+      expect(template.Outputs?.SlimCiRoleArn?.Value).toBe(
+        'arn:aws:iam::123456789012:role/github-slim-ci-serverless-dbt',
+      );
+    });
+
+    it.each([
+      ['SlimCiStage', { SlimCiStage: 'Live' }],
+      ['SlimCiStage', { SlimCiStage: 'live/*' }],
+      // Without its six-character suffix IAM would never match the secret's ARN.
+      [
+        'SlimCiWarehouseSecretArn',
+        { SlimCiWarehouseSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ci' },
+      ],
+      ['SlimCiWarehouseSecretArn', { SlimCiWarehouseSecretArn: 'dbt-ci-warehouse' }],
+      [
+        'SlimCiWarehouseSecretArn',
+        { SlimCiWarehouseSecretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/ci-AbCdEf' },
+      ],
+    ])('refuses a %s it could not name a resource by: %o', (parameter, parameters) => {
+      expect(() => rendered({ SlimCiStage: 'live', ...parameters })).toThrow(
+        new RegExp(`parameter ${parameter}:`),
+      );
+    });
+
+    it('grants no action that takes resource-level permissions on "*"', () => {
+      const role = statementsOf(rendered(SLIM_CI), 'SlimCiRole');
+      expect(role.length).toBeGreaterThan(0);
+      expect(starOnResourceLevelActions(role, iam)).toEqual([]);
+    });
+  });
+
+  describe('its trust', () => {
+    it("lets only GitHub's OIDC tokens for the repository's pull requests in", () => {
+      expect(trustOf(rendered(SLIM_CI), 'SlimCiRole')).toEqual([
+        {
+          Sid: expect.any(String),
+          Effect: 'Allow',
+          Principal: { Federated: PROVIDER },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              [AUD]: 'sts.amazonaws.com',
+              [SUB]: [PULL_REQUEST],
+            },
+          },
+        },
+      ]);
+    });
+
+    it("admits a pull request's token of the repository, from the provider created or the one given", () => {
+      expect(admits(rendered(SLIM_CI), 'SlimCiRole', PULL_REQUEST)).toBe(true);
+      const existing =
+        'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+      const reused = rendered({ ...SLIM_CI, ExistingOidcProviderArn: existing });
+      expect(admits(reused, 'SlimCiRole', PULL_REQUEST, existing)).toBe(true);
+    });
+
+    it.each([
+      ['the deployed branch', 'repo:acme/analytics:ref:refs/heads/main'],
+      ['another branch', 'repo:acme/analytics:ref:refs/heads/feature/orders'],
+      ['the live environment', 'repo:acme/analytics:environment:live'],
+      ['the dev environment', 'repo:acme/analytics:environment:dev'],
+      ["another repository's pull requests", 'repo:acme/website:pull_request'],
+      ["another owner's repository of the same name", 'repo:mallory/analytics:pull_request'],
+      ['a tag', 'repo:acme/analytics:ref:refs/tags/v1.0.0'],
+    ])('refuses a token of %s', (_label, subject) => {
+      expect(admits(rendered(SLIM_CI), 'SlimCiRole', subject)).toBe(false);
+    });
+
+    it("refuses a pull request's token for the deploy role", () => {
+      const template = rendered(SLIM_CI);
+      expect(admits(template, 'DeployRole', PULL_REQUEST)).toBe(false);
+      // The check itself lets the deploy role's own subjects in.
+      expect(admits(template, 'DeployRole', 'repo:acme/analytics:ref:refs/heads/main')).toBe(true);
+    });
+  });
+
+  describe('what it may do', () => {
+    let role: Statement[];
+
+    beforeAll(() => {
+      role = statementsOf(rendered(SLIM_CI), 'SlimCiRole');
+    });
+
+    it.each([
+      ['cloudformation:DescribeStacks', stackIdOf('serverless-dbt-live'), {}],
+      ['s3:GetObject', `${live}/dbt/latest/manifest.json`, {}],
+      ['s3:GetObject', `${live}/dbt/latest/summary.json`, {}],
+      ['s3:ListBucket', live, { 's3:prefix': 'dbt/latest/' }],
+      // What S3 checks before it answers a missing state file with 404 rather than 403.
+      ['s3:ListBucket', live, { 's3:prefix': 'dbt/latest/manifest.json' }],
+      ['secretsmanager:GetSecretValue', CI_SECRET, {}],
+    ])('allows %s on %s %o', (action, resource, context: RequestContext) => {
+      expect(allows(role, action, resource, context)).toBe(true);
+    });
+
+    it.each([
+      ['s3:GetObject', `${live}/dbt/runs/scheduled-nightly-1/attempt-1/manifest.json`, {}],
+      ['s3:GetObject', `${live}/dbt/runs/scheduled-nightly-1/last-attempt.json`, {}],
+      ['s3:GetObject', `${live}/dbt/jobs/nightly/last-success.json`, {}],
+      ['s3:ListBucket', live, { 's3:prefix': 'dbt/runs/' }],
+      ['s3:ListBucket', live, { 's3:prefix': 'dbt/jobs/' }],
+      ['s3:ListBucket', live, { 's3:prefix': '' }],
+      ['s3:ListBucket', live, {}],
+      ['s3:PutObject', `${live}/dbt/latest/manifest.json`, {}],
+      ['s3:DeleteObject', `${live}/dbt/latest/manifest.json`, {}],
+      ['s3:PutObject', `${live}/dbt/runs/pr-7/attempt-1/manifest.json`, {}],
+      ['s3:GetObject', `${bucketOf('dev')}/dbt/latest/manifest.json`, {}],
+      ['s3:ListBucket', bucketOf('dev'), { 's3:prefix': 'dbt/latest/' }],
+      // A stage whose name begins with live's is another stage.
+      ['s3:GetObject', `${bucketOf('live-2')}/dbt/latest/manifest.json`, {}],
+      ['states:StartExecution', arn('states', 'stateMachine:serverless-dbt-live-dbt-run'), {}],
+      ['states:StartExecution', arn('states', 'stateMachine:serverless-dbt-dev-dbt-run'), {}],
+      [
+        'secretsmanager:GetSecretValue',
+        arn('secretsmanager', 'secret:serverless-dbt-live/warehouse-XyZ123'),
+        {},
+      ],
+      [
+        'secretsmanager:GetSecretValue',
+        arn('secretsmanager', 'secret:dbt-ci-warehouse-2-AbCdEf'),
+        {},
+      ],
+      ['cloudformation:DescribeStacks', stackIdOf('serverless-dbt-dev'), {}],
+      ['cloudformation:DescribeStacks', stackIdOf('serverless-dbt-live-2'), {}],
+      ['cloudformation:DescribeStacks', stackIdOf(DEPLOY_STACK), {}],
+      ['cloudformation:DescribeStackResources', stackIdOf('serverless-dbt-live'), {}],
+      ['cloudformation:GetTemplate', stackIdOf('serverless-dbt-live'), {}],
+    ])('refuses %s on %s %o', (action, resource, context: RequestContext) => {
+      expect(allows(role, action, resource, context)).toBe(false);
+    });
+
+    it('reads no secret when SlimCiWarehouseSecretArn is empty', () => {
+      const withoutSecret = statementsOf(rendered({ SlimCiStage: 'live' }), 'SlimCiRole');
+      expect(allows(withoutSecret, 'secretsmanager:GetSecretValue', CI_SECRET)).toBe(false);
+      expect(withoutSecret.flatMap((statement) => statement.Action)).not.toContain(
+        'secretsmanager:GetSecretValue',
+      );
+    });
+
+    it("reads the stage it is given: dev's state, not live's, with SlimCiStage dev", () => {
+      const dev = statementsOf(rendered({ SlimCiStage: 'dev' }), 'SlimCiRole');
+      expect(allows(dev, 's3:GetObject', `${bucketOf('dev')}/dbt/latest/manifest.json`)).toBe(true);
+      expect(allows(dev, 's3:GetObject', `${live}/dbt/latest/manifest.json`)).toBe(false);
+    });
+
+    it('holds these four read actions and nothing else', () => {
+      expect(role.every((statement) => statement.Effect === 'Allow')).toBe(true);
+      expect(role.flatMap((statement) => statement.Action).sort()).toEqual([
+        'cloudformation:DescribeStacks',
+        's3:GetObject',
+        's3:ListBucket',
+        'secretsmanager:GetSecretValue',
+      ]);
+    });
   });
 });

@@ -118,10 +118,18 @@ export interface LintFinding {
   path: string;
 }
 
-/** cfn-lint on a template file: its findings (errors, warnings and informational). */
-export async function cfnLint(templatePath: string): Promise<LintFinding[]> {
+/**
+ * cfn-lint on a template file: its findings (errors, warnings and informational). With
+ * parameters, cfn-lint checks the template as deployed with them.
+ */
+export async function cfnLint(
+  templatePath: string,
+  parameters: Record<string, string> = {},
+): Promise<LintFinding[]> {
   const cli = join(REPO_ROOT, '.venv', 'bin', 'cfn-lint');
-  const output = await run(cli, ['--format', 'json', '--', templatePath], {
+  const given = Object.entries(parameters).map(([name, value]) => `${name}=${value}`);
+  const options = given.length === 0 ? [] : ['--parameters', ...given];
+  const output = await run(cli, ['--format', 'json', ...options, '--', templatePath], {
     maxBuffer: 16 * 1024 * 1024,
   }).catch((error: { stdout?: string; code?: number; stderr?: string }) => {
     // cfn-lint exits non-zero when it finds something; the JSON is still on stdout.

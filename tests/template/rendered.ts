@@ -1,7 +1,7 @@
 // A hand-written CloudFormation template (infra/deploy-role.yml) as CloudFormation would
 // create it for given parameters: parameters checked against their AllowedPattern, conditions
-// evaluated, resources of false conditions left out, intrinsic functions resolved with a fake
-// account's values. The packaged serverless template has its own resolver
+// evaluated, resources and outputs of false conditions left out, intrinsic functions resolved
+// with a fake account's values. The packaged serverless template has its own resolver
 // (cli/local/template-resolver.ts); this one knows parameters and conditions.
 import { type CloudFormationTemplate, FAKE_ACCOUNT } from '../support/packaged.ts';
 
@@ -175,7 +175,9 @@ export function render(
   }
   const outputs: NonNullable<CloudFormationTemplate['Outputs']> = {};
   for (const [name, output] of Object.entries(template.Outputs ?? {})) {
-    outputs[name] = resolve(output) as NonNullable<CloudFormationTemplate['Outputs']>[string];
+    const { Condition: outputCondition, ...value } = output as { Condition?: string };
+    if (outputCondition !== undefined && !condition(outputCondition)) continue;
+    outputs[name] = resolve(value) as NonNullable<CloudFormationTemplate['Outputs']>[string];
   }
   return { ...template, Resources: resources, Outputs: outputs };
 }
