@@ -251,3 +251,30 @@ test("closing the pull request drops its schema and leaves live's alone", async 
   expect(inSchema(all, 'main_pr_42')).toEqual([]);
   expect(inSchema(all, 'main')).toEqual(expect.arrayContaining(['orders', 'customers']));
 });
+
+describe('the command line', () => {
+  const run = (args: string[]) => startCli(args, { ...process.env, ...moto.env }, 60_000).finished;
+
+  test('serverless-dbt --help lists ci, and ci --help shows both of its commands', async () => {
+    const top = await run(['--help']);
+    expect(top.code).toBe(0);
+    expect(top.stdout).toMatch(/^ {2}ci {8}Slim CI: /m);
+    const help = await run(['ci', '--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: serverless-dbt ci build --pr N [options]');
+    expect(help.stdout).toContain('serverless-dbt ci drop --pr N [options]');
+  });
+
+  test.each([
+    [['ci', 'build'], "serverless-dbt: --pr is required (the pull request's number)"],
+    [['ci', 'build', '--pr', '4x'], "serverless-dbt: --pr '4x' is not a pull request number"],
+    [['ci', 'rebuild', '--pr', '4'], "serverless-dbt: unknown ci command 'rebuild': build or drop"],
+    [['ci', 'drop', '--pr', '4', '--select', 'orders'], 'serverless-dbt: ci drop takes no --state'],
+    [['ci', 'build', '--pr', '4', '--no-such-option'], "Unknown option '--no-such-option'"],
+  ])('%j exits 2 with one sentence, before any run', async (args, message) => {
+    const finished = await run(args);
+    expect(finished.code).toBe(2);
+    expect(finished.stderr).toContain(message);
+    expect(finished.stdout).not.toContain('── Prepare');
+  });
+});
