@@ -213,7 +213,7 @@ export interface HistoryEvent {
 }
 
 // ECS task ARNs: arn:aws:ecs:<region>:<account>:task/<cluster>/<id> (or task/<id>, old format).
-const TASK_ARN_RE = /^arn:[a-z-]+:ecs:[a-z0-9-]*:\d*:task\/(?:[^/]+\/)?([A-Za-z0-9-]+)$/;
+export const TASK_ARN_RE = /^arn:[a-z-]+:ecs:[a-z0-9-]*:\d*:task\/(?:[^/]+\/)?([A-Za-z0-9-]+)$/;
 
 function taskArnsIn(value: unknown, found: string[]): void {
   if (Array.isArray(value)) {

@@ -1,12 +1,9 @@
 // serverless-dbt start --stage S [dbt options | --input JSON] [--wait]
 // Starts a run of the stage's state machine with the run input the options describe,
 // checked with the very schema Prepare applies, before any AWS call. With --wait, follows
-// the execution to its end, prints the same summary as `local`, and exits with its outcome.
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+// the execution to its end as `watch` does (follow.ts), prints the same summary as `local`,
+// and exits with its outcome.
+import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { RunOutcome } from '../../functions/shared/contracts.ts';
 import { parseRunInput } from '../../functions/shared/run-input.ts';
 import { CliError } from '../errors.ts';
@@ -22,6 +19,14 @@ import {
   parseCommandArgs,
 } from './context.ts';
 import {
+  type FollowContext,
+  followRun,
+  INTERRUPTED,
+  pollInterval,
+  stopOnCtrlC,
+  stoppedFollowingNote,
+} from './follow.ts';
+import {
   checkStage,
   executionConsoleLink,
   executionNameFor,
@@ -29,13 +34,7 @@ import {
   objectIn,
   runArtifactsUriOf,
 } from './names.ts';
-import {
-  type ExecutionDescription,
-  exitCodeOf,
-  failedOutcomeIn,
-  isFinished,
-  outcomeOf,
-} from './outcome.ts';
+import { type ExecutionDescription, exitCodeOf, failedOutcomeIn, outcomeOf } from './outcome.ts';
 import { findStack, type Stack } from './stack.ts';
 
 const USAGE = `usage: serverless-dbt start --stage STAGE [dbt options | --input JSON] [--wait]
@@ -44,8 +43,10 @@ Starts a run on AWS: an execution of the stage's state machine, named
 cli-<job>-<UTC time>-<hash of the input>. The input is checked before anything is sent.
 
 options:
-  --wait                     follow the run to its end, print its summary, and exit with its
-                             outcome: 0 succeeded, 1 failed (a verdict), 3 timed out or stopped
+  --wait                     follow the run as serverless-dbt watch does (its states, its
+                             dbt log), print its summary, and exit with its outcome:
+                             0 succeeded, 1 failed (a verdict), 3 timed out or stopped,
+                             130 Ctrl-C stopped following (the run goes on)
                              (without --wait: 0 once the run has started)
 
 ${RUN_INPUT_USAGE}
@@ -58,12 +59,9 @@ const OPTIONS = {
   wait: { type: 'boolean' },
 } as const;
 
-/** How often --wait asks for the execution's status (SERVERLESS_DBT_POLL_MS overrides it). */
-const DEFAULT_POLL_MS = 10_000;
-
 export async function startCommand(
   args: string[],
-  given: Partial<CommandContext> = {},
+  given: Partial<FollowContext> = {},
 ): Promise<number> {
   const context = contextFrom(given);
   const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
@@ -100,43 +98,78 @@ export async function startCommand(
     context.out(`execution: ${executionArn}`);
     context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
     if (!values.wait) return 0;
-
-    const execution = await follow(clients, context, executionArn, pollMs);
-    const recorded =
-      execution.status === 'FAILED'
-        ? await failedOutcome(clients, context, executionArn)
-        : undefined;
-    const outcome = outcomeOf(execution, name, recorded);
     context.out('');
-    context.out(await reportFor(clients, context, stack, outcome));
-    return exitCodeOf(execution.status);
+    return followAndReport(clients, context, stack, {
+      executionArn,
+      runId: name,
+      pollMs,
+      stop: given.stop,
+    });
   });
 }
 
-function pollInterval(text: string | undefined): number {
-  const value = Number(text);
-  return text && Number.isFinite(value) && value > 0 ? value : DEFAULT_POLL_MS;
+/** What to follow: the run, and how (see followAndReport). */
+export interface Followed {
+  executionArn: string;
+  runId: string;
+  pollMs: number;
+  /** Aborted to stop following; undefined: Ctrl-C stops it. */
+  stop: AbortSignal | undefined;
 }
 
-/** Asks for the execution's status until it ends. */
-async function follow(
+/**
+ * `watch`, and every command's --wait (start, retry): follows the run to its end (its states
+ * and dbt log lines as they come), then prints its summary; returns the exit code, 130 when
+ * the following was stopped (the note says how to follow it again; the run goes on).
+ */
+export async function followAndReport(
   clients: AwsClients,
   context: CommandContext,
-  executionArn: string,
-  pollMs: number,
-): Promise<ExecutionDescription> {
-  for (;;) {
-    const execution = await clients.sfn().send(new DescribeExecutionCommand({ executionArn }));
-    if (isFinished(execution.status)) return execution;
-    await context.sleep(pollMs);
+  stack: Stack,
+  followed: Followed,
+): Promise<number> {
+  const { signal, release } =
+    followed.stop === undefined ? stopOnCtrlC() : { signal: followed.stop, release: () => {} };
+  let execution: ExecutionDescription | undefined;
+  try {
+    execution = await followRun(clients, context, {
+      executionArn: followed.executionArn,
+      logGroupName: stack.outputs.TaskLogGroupName,
+      pollMs: followed.pollMs,
+      signal,
+    });
+  } finally {
+    release();
   }
+  if (execution === undefined) {
+    context.err(stoppedFollowingNote(stack.stage, followed.runId));
+    return INTERRUPTED;
+  }
+  context.out('');
+  return reportOutcome(clients, context, stack, execution, followed.runId);
+}
+
+/** The summary of a run that has ended, as `start --wait` prints it; returns its exit code. */
+export async function reportOutcome(
+  clients: AwsClients,
+  context: CommandContext,
+  stack: Stack,
+  execution: ExecutionDescription,
+  runId: string,
+): Promise<number> {
+  const recorded =
+    execution.status === 'FAILED' && execution.executionArn !== undefined
+      ? await failedOutcome(clients, context, execution.executionArn)
+      : undefined;
+  context.out(await reportFor(clients, context, stack, outcomeOf(execution, runId, recorded)));
+  return exitCodeOf(execution.status);
 }
 
 /**
  * The outcome a failed run reached, from the last events of its history (where its Fail state
  * is); undefined when it cannot be read, as the error and cause still tell the verdict.
  */
-async function failedOutcome(
+export async function failedOutcome(
   clients: AwsClients,
   context: CommandContext,
   executionArn: string,
@@ -156,7 +189,7 @@ const brief = (error: unknown): string =>
   (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 200);
 
 /** The final summary: the outcome, summary.json's counts and nodes, artifacts and docs. */
-async function reportFor(
+export async function reportFor(
   clients: AwsClients,
   context: CommandContext,
   stack: Stack,

@@ -4,13 +4,20 @@ in test_entrypoint.py and test_config_errors.py)."""
 
 from __future__ import annotations
 
+import gc
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from dbt_runner.config import RunnerConfig
-from dbt_runner.dbt_steps import freshness_results, selection_warning, step_cause
+from dbt_runner.dbt_steps import (
+    freshness_results,
+    parsed_project_left_out_of_gc,
+    selection_warning,
+    step_cause,
+)
 from dbt_runner.outcome import CONNECTION, NOTHING_SELECTED, SETTINGS
 
 
@@ -138,3 +145,25 @@ def test_a_selection_warning_raised_as_an_error_is_the_selections_fault(tmp_path
     assert step_cause(EventCompilationError(text, None), _config(tmp_path)) == (NOTHING_SELECTED, text)
     # Another warning raised as an error is the project's, as any compilation error is.
     assert step_cause(EventCompilationError("Unused config paths", None), _config(tmp_path)) == (None, None)
+
+
+class _Node:
+    """Stands in for one of the parsed manifest's objects."""
+
+    other: _Node | None = None
+
+
+def test_the_parsed_project_is_out_of_the_collectors_reach_during_the_steps_and_parse_garbage_freed() -> None:
+    garbage = _Node()
+    garbage.other = garbage  # a cycle: only the collector frees it
+    garbage_freed = weakref.ref(garbage)
+    del garbage
+    parsed = _Node()
+
+    with parsed_project_left_out_of_gc():
+        assert garbage_freed() is None
+        assert gc.get_freeze_count() > 0
+        assert all(tracked is not parsed for tracked in gc.get_objects())
+
+    assert gc.get_freeze_count() == 0
+    assert any(tracked is parsed for tracked in gc.get_objects())

@@ -116,6 +116,38 @@ export const INFRASTRUCTURE_VERDICTS: ReadonlySet<Verdict> = new Set<Verdict>([
   'ARTIFACTS_LOST',
 ]);
 
+/**
+ * Verdicts whose run `serverless-dbt retry` can finish: dbt ran and stopped partway (failures,
+ * the run's deadline, a stopped task), leaving the run_results.json that `dbt retry` starts
+ * from. The others left no results (INVALID_INPUT, SKIPPED_OVERLAP, most INFRA_*), or need a
+ * fix first that a retry would not bring (CONFIG_ERROR, DBT_ERROR, OUT_OF_MEMORY).
+ */
+export const RETRY_HELPS: ReadonlySet<Verdict> = new Set<Verdict>([
+  'DBT_FAILED',
+  'TIMED_OUT',
+  'CANCELLED',
+]);
+
+/**
+ * The command that retries the run, for a run in AWS (its artifacts in S3) whose verdict a
+ * retry can help and whose summary counts the nodes dbt ran: without them the attempt left no
+ * run_results.json, and `retry` would refuse it.
+ */
+export function retryCommandFor(
+  evaluation: Evaluation | undefined,
+  stage: string,
+  runId: string,
+  artifactsUri: string | null,
+): string | undefined {
+  if (evaluation === undefined || !RETRY_HELPS.has(evaluation.verdict)) return undefined;
+  if (!artifactsUri?.startsWith('s3://')) return undefined;
+  const counts: Record<string, number> =
+    evaluation.summary?.counts ?? evaluation.output.counts ?? {};
+  const ran = Object.values(counts).reduce((sum, count) => sum + count, 0);
+  if (ran === 0) return undefined;
+  return `bin/serverless-dbt retry --stage ${stage} ${runId}`;
+}
+
 const NODE_STATUS_RANK: Record<string, number> = { error: 0, fail: 1, runtime_error: 0, warn: 2 };
 const NODE_STATUS_EMOJI: Record<string, string> = {
   error: '❌',
@@ -339,6 +371,9 @@ function finishedMessage(event: NotifyEvent, ctx: MessageContext): SlackMessage 
       said.push(`*Stopped:* ${escapeAndCut(evaluation.stoppedReason, 400)}`);
     }
     if (evaluation.hint) said.push(`*Hint:* ${escapeAndCut(evaluation.hint, 600)}`);
+    const artifactsUri = evaluation.output.artifactsUri ?? run?.artifactsUri ?? null;
+    const retry = retryCommandFor(evaluation, stage, identity.runId, artifactsUri);
+    if (retry) said.push(`*Retry what failed:* \`${escapeAndCut(retry, 300)}\``);
   }
   if (said.length > 0) blocks.push(mrkdwnSection(said.join('\n')));
 

@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { REPO_ROOT } from '../support/packaged.ts';
 
 const run = promisify(execFile);
-const COMMANDS = ['local', 'start', 'backfill', 'history', 'logs', 'docs'];
+const COMMANDS = ['local', 'start', 'backfill', 'history', 'logs', 'docs', 'cancel', 'retry'];
 // scripts/setup may install what changed in the pinned files before the command runs.
 const TIMEOUT_MS = 300_000;
 

@@ -224,7 +224,7 @@ describe('dbt reports failures', () => {
   test('exit 1 fails the execution with DBT_FAILED and alerts with the failing nodes', async () => {
     const counts = { ...COUNTS, error: 1, fail: 1 };
     const ecs = fakeEcs(dbtExits(1, failingNodes, counts));
-    const execution = await service.execute({ job: 'nightly' }, ecs);
+    const execution = await service.execute({ job: 'nightly' }, ecs, 'run-dbt-failed');
 
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('DBT_FAILED');
@@ -235,6 +235,10 @@ describe('dbt reports failures', () => {
     expect(text).toContain('column \\"amount\\" does not exist');
     expect(text).toContain('test.shop.not_null_orders_order_id.1a2b');
     expect(text).toContain('Got 3 results');
+    // dbt ran nodes and the run is in S3: the alert gives the command that reruns what failed.
+    expect(text).toContain(
+      'Retry what failed:* `bin/serverless-dbt retry --stage dev run-dbt-failed`',
+    );
   });
 
   test('the alert counts the nodes skipped downstream of a failure in one line, all 300 of them', async () => {
@@ -264,6 +268,9 @@ describe('dbt reports failures', () => {
 
     expect(execution.error).toBe('DBT_ERROR');
     expect(ecs.requests).toHaveLength(1);
+    // The project has to be fixed first: a retry of this run would not help.
+    expect(slackTexts()).toContain('dbt could not run');
+    expect(slackTexts()).not.toContain('Retry what failed');
   });
 
   test('exit 3 fails with CONFIG_ERROR and exit 4 with ARTIFACTS_LOST', async () => {

@@ -7,7 +7,9 @@
 // ECS task in moto for every attempt, then ends as the real one does, Succeed with the
 // RunOutcome as output or Fail with the verdict as error and the reason as cause. Its job
 // decides the verdict: `broken` fails with DBT_FAILED, `flaky` needs a second attempt, `slow`
-// waits a minute before its task (to be stopped by a test), anything else succeeds.
+// waits a minute before its task (to be stopped by a test), `long` ends 3 seconds after its
+// task starts (a test writes its log meanwhile), anything else succeeds. Each attempt names
+// its capacity (Spot first, then on-demand) as the real state carries it.
 //
 // One difference from AWS, forced by moto 5.2.5: its `ecs:runTask.sync` integration sends
 // PascalCase parameters that boto refuses, so RunDbt here uses the `aws-sdk:ecs:runTask`
@@ -131,6 +133,7 @@ function definition(cluster: string, taskDefinition: string): string {
             'artifactsUri.$': `States.Format('s3://${BUCKET}/dbt/runs/{}/', $$.Execution.Name)`,
           },
           attempt: 1,
+          capacity: [{ CapacityProvider: 'FARGATE_SPOT', Weight: 1 }],
         },
         Next: 'Slow?',
       },
@@ -145,9 +148,18 @@ function definition(cluster: string, taskDefinition: string): string {
         Resource: 'arn:aws:states:::aws-sdk:ecs:runTask',
         Parameters: { cluster, taskDefinition, launchType: 'FARGATE' },
         ResultPath: '$.task',
-        Next: 'Evaluate',
+        Next: 'Long?',
       },
-      Evaluate: {
+      // runTask.sync waits for the task to stop; the `aws-sdk` integration does not, so a
+      // Wait stands in for a task that runs a while.
+      'Long?': {
+        Type: 'Choice',
+        Choices: [{ Variable: '$.run.job', StringEquals: 'long', Next: 'TaskRuns' }],
+        Default: 'Evaluate',
+      },
+      TaskRuns: { Type: 'Wait', Seconds: 3, Next: 'Evaluate' },
+      Evaluate: { Type: 'Pass', Next: 'Verdict?' },
+      'Verdict?': {
         Type: 'Choice',
         Choices: [
           {
@@ -161,7 +173,15 @@ function definition(cluster: string, taskDefinition: string): string {
         ],
         Default: 'JudgedSucceeded',
       },
-      RetryOnDemand: { Type: 'Pass', Result: 2, ResultPath: '$.attempt', Next: 'RunDbt' },
+      RetryOnDemand: {
+        Type: 'Pass',
+        Parameters: {
+          'run.$': '$.run',
+          attempt: 2,
+          capacity: [{ CapacityProvider: 'FARGATE', Weight: 1 }],
+        },
+        Next: 'RunDbt',
+      },
       JudgedSucceeded: {
         Type: 'Pass',
         Parameters: outcome(
@@ -180,7 +200,7 @@ function definition(cluster: string, taskDefinition: string): string {
           0.0123,
         ),
         ResultPath: '$.evaluation',
-        Next: 'Outcome?',
+        Next: 'Notify',
       },
       JudgedFailed: {
         Type: 'Pass',
@@ -200,8 +220,10 @@ function definition(cluster: string, taskDefinition: string): string {
           0.0042,
         ),
         ResultPath: '$.evaluation',
-        Next: 'Outcome?',
+        Next: 'Notify',
       },
+      // The real Notify posts to Slack; here it only marks the place.
+      Notify: { Type: 'Pass', Next: 'Outcome?' },
       'Outcome?': {
         Type: 'Choice',
         Choices: [

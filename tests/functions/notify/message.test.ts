@@ -366,6 +366,65 @@ describe('the Slack message of a finished run', () => {
   });
 });
 
+describe('the retry command in the Slack message of a failed run', () => {
+  const RETRY = `*Retry what failed:* \`bin/serverless-dbt retry --stage dev ${EXECUTION_NAME}\``;
+  const dbtFailedEvaluation = DBT_FAILED.state.evaluation as NonNullable<
+    typeof DBT_FAILED.state.evaluation
+  >;
+
+  it('follows the reason and hint of a DBT_FAILED run, with the stage and run id to paste', () => {
+    const event = finished({ ...dbtFailedEvaluation, hint: 'Fix the nodes, then retry.' });
+    expect(sectionTexts(buildMessage(event, CONTEXT))[0]).toBe(
+      [
+        'dbt reported failures (exit code 1): 1 error, 2 failing tests.',
+        '*Hint:* Fix the nodes, then retry.',
+        RETRY,
+      ].join('\n'),
+    );
+    // The stage is the run's own, whatever Notify's setting says.
+    const otherStage = allText(buildMessage(event, { ...CONTEXT, stage: 'live' }));
+    expect(otherStage).toContain(RETRY);
+  });
+
+  it('is shown for a run stopped at its deadline or cancelled after dbt ran nodes', () => {
+    for (const verdict of ['TIMED_OUT', 'CANCELLED'] as const) {
+      const event = finished(evaluation(verdict, { summary: summary([node(1)]) }));
+      expect(allText(buildMessage(event, CONTEXT))).toContain(RETRY);
+    }
+  });
+
+  it('is left out where a retry cannot help or would be refused: no dbt results, a verdict to fix first, a local run', () => {
+    const withNodes = { summary: summary([node(1)]) };
+    for (const verdict of [
+      'SUCCEEDED',
+      'DBT_ERROR',
+      'CONFIG_ERROR',
+      'OUT_OF_MEMORY',
+      'INFRA_FAILED',
+      'ARTIFACTS_LOST',
+      'NOTHING_SELECTED',
+      'SKIPPED_OVERLAP',
+    ] as const) {
+      const text = allText(buildMessage(finished(evaluation(verdict, withNodes)), CONTEXT));
+      expect(text).not.toContain('Retry what failed');
+    }
+    expect(allText(buildMessage(INVALID_INPUT, CONTEXT))).not.toContain('Retry what failed');
+    // DBT_FAILED before the command ran (stale sources with freshness fail): no node results.
+    const noNodes = {
+      ...summary([]),
+      counts: { success: 0, pass: 0, error: 0, fail: 0, warn: 0, skipped: 0 },
+    };
+    const staleSources = finished({ ...dbtFailedEvaluation, summary: noNodes });
+    expect(allText(buildMessage(staleSources, CONTEXT))).not.toContain('Retry what failed');
+    // A run of `serverless-dbt local` keeps its artifacts on this machine: AWS has nothing.
+    const local = finished({
+      ...dbtFailedEvaluation,
+      output: { ...dbtFailedEvaluation.output, artifactsUri: 'file:///tmp/runs/x/attempt-1/' },
+    });
+    expect(allText(buildMessage(local, CONTEXT))).not.toContain('Retry what failed');
+  });
+});
+
 describe('the Slack message of a started run', () => {
   it('is short: job, stage, trigger, command and the execution link', () => {
     const message = buildMessage(started(), CONTEXT);

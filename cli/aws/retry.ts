@@ -1,0 +1,124 @@
+// serverless-dbt retry --stage S RUN_ID [--wait]
+// Reruns what failed in a run: starts a run of the same job with `command: retry` and
+// `retryOf` the run, carrying the rest of its input that a retry accepts (cancel-retry.ts).
+// The container's `dbt retry` starts from the run's last attempt's run_results.json and
+// manifest.json, so a run that left none (refused input, overlap, stopped before its task) is
+// refused here, as are a run that succeeded and one still running.
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { parseRunInput } from '../../functions/shared/run-input.ts';
+import { CliError, UsageError } from '../errors.ts';
+import { lastAttemptOf, objectExists } from './artifacts.ts';
+import { howItEnded, RETRY_NEEDS, retryInputOf } from './cancel-retry.ts';
+import { withClients } from './clients.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, contextFrom, parseCommandArgs } from './context.ts';
+import { type FollowContext, pollInterval } from './follow.ts';
+import {
+  checkStage,
+  executionConsoleLink,
+  executionNameFor,
+  lastAttemptFileOf,
+  objectIn,
+  runArtifactsUriOf,
+  runIdFromArgument,
+} from './names.ts';
+import { isFinished } from './outcome.ts';
+import { describeRun } from './runs.ts';
+import { findStack } from './stack.ts';
+import { followAndReport } from './start.ts';
+
+const USAGE = `usage: serverless-dbt retry --stage STAGE RUN_ID [--wait]
+
+Reruns what failed in a run: starts a run of the same job with command retry and retryOf
+RUN_ID, named as start names runs. dbt retry starts from the run's last attempt's
+run_results.json: a run that succeeded, is still running, or left none is refused.
+
+options:
+  --wait                     follow the retry as start --wait does (its states, its dbt log),
+                             print its summary, and exit with its outcome: 0 succeeded,
+                             1 failed (a verdict), 3 timed out or stopped, 130 Ctrl-C stopped
+                             following (the run goes on)
+
+${COMMON_USAGE}`;
+
+const OPTIONS = { ...COMMON_OPTIONS, wait: { type: 'boolean' } } as const;
+
+export async function retryCommand(
+  args: string[],
+  given: Partial<FollowContext> = {},
+): Promise<number> {
+  const context = contextFrom(given);
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
+  if (values.help) {
+    context.out(USAGE);
+    return 0;
+  }
+  const stage = checkStage(values.stage, USAGE);
+  if (positionals.length !== 1) {
+    throw new UsageError(`retry takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
+  }
+  const runId = runIdFromArgument(positionals[0] as string, stage);
+
+  return withClients(context, values.region, async (clients) => {
+    const stack = await findStack(clients.cloudFormation(), stage, clients.region);
+    const stateMachineArn = stack.output('StateMachineArn');
+    const bucket = stack.output('ArtifactsBucketName');
+    const run = await describeRun(clients.sfn(), stateMachineArn, runId, stage);
+    if (!isFinished(run.status)) {
+      throw new CliError(
+        `run ${runId} is still running: retry it once it has ended (or stop it: serverless-dbt cancel --stage ${stage} ${runId})`,
+      );
+    }
+    if (run.status === 'SUCCEEDED') {
+      throw new CliError(`run ${runId} succeeded: nothing to retry`);
+    }
+    // Where the container's retry will look: the attempt that stored last.
+    const attempt = await lastAttemptOf(clients.s3(), lastAttemptFileOf(bucket, runId));
+    const folder = runArtifactsUriOf(bucket, runId, attempt);
+    for (const name of RETRY_NEEDS) {
+      const object = objectIn(folder, name);
+      if (object === undefined || !(await objectExists(clients.s3(), object))) {
+        throw new CliError(
+          `run ${runId} ${howItEnded(run)} and left no ${name} to retry from (${folder}): start a new run instead`,
+        );
+      }
+    }
+    const input = retryInputOf(run.input, runId);
+    if (input === undefined) {
+      throw new CliError(
+        `run ${runId} has an input that is not a JSON object: it cannot be retried`,
+      );
+    }
+    // As start does: the contract's own check, so a field the contract has since refused is
+    // named before anything is started.
+    const spec = parseRunInput(input);
+    const name = executionNameFor(spec.job, input, context.now());
+    let executionArn: string;
+    try {
+      const started = await clients
+        .sfn()
+        .send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      executionArn = started.executionArn ?? '';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+        throw new CliError(
+          `a run named ${name} already exists with another input or has ended: retry again in a second`,
+        );
+      }
+      throw error;
+    }
+    context.out(`started run ${name} (stage ${stage}): a retry of ${runId}`);
+    context.out(`from:      ${folder}`);
+    context.out(`execution: ${executionArn}`);
+    context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
+    if (!values.wait) return 0;
+
+    // As start --wait: the retry's states and dbt log as they come, then its summary.
+    context.out('');
+    return followAndReport(clients, context, stack, {
+      executionArn,
+      runId: name,
+      pollMs: pollInterval(context.env.SERVERLESS_DBT_POLL_MS),
+      stop: given.stop,
+    });
+  });
+}
