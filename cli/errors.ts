@@ -39,11 +39,32 @@ export function userMessage(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const known = AWS_ERRORS[error.name];
   if (known !== undefined) return known(error);
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'ETIMEDOUT') {
-    return `could not reach AWS (${String(code)}): check the network and AWS_REGION`;
+  const network = networkErrorCodeOf(error);
+  if (network !== undefined) {
+    return `could not reach AWS (${network}): check the network and AWS_REGION`;
   }
   // Node's own parser of the command line (util.parseArgs).
+  const code = (error as { code?: unknown }).code;
   if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) return error.message;
+  return undefined;
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** The code of a failed connection (ECONNREFUSED...), on the error or the error it wraps. */
+export function networkErrorCodeOf(error: unknown): string | undefined {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 3; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && NETWORK_CODES.has(code)) return code;
+    cause = cause.cause;
+  }
   return undefined;
 }

@@ -56,7 +56,9 @@ function firstLine(text: string | null | undefined): string {
 }
 
 function nodeLine(node: { uniqueId: string; status: string; message: string | null }): string {
-  return `  ${node.status.padStart(8)}  ${node.uniqueId}: ${firstLine(node.message)}`;
+  const message = firstLine(node.message);
+  const line = `  ${node.status.padStart(8)}  ${node.uniqueId}`;
+  return message === '' ? line : `${line}: ${message}`;
 }
 
 export function formatReport(report: Report): string {

@@ -7,6 +7,7 @@
 import type { ParseArgsConfig } from 'node:util';
 import { InvalidRunInput } from '../functions/shared/run-input.ts';
 import { type CliOption, FIELD_CONTRACTS } from '../functions/shared/run-input-contract.ts';
+import { UsageError } from './errors.ts';
 
 /**
  * For parseArgs, written out so that its values keep their types; a test holds it to the
@@ -63,8 +64,8 @@ function fieldValue(cli: CliOption, field: string, given: string | boolean): unk
 
 /**
  * The run input the options describe.
- * @throws InvalidRunInput when `--input` or `--vars` is not JSON, or `--input` is combined
- *   with other dbt options.
+ * @throws InvalidRunInput when `--input` or `--vars` is not JSON.
+ * @throws UsageError when `--input` is combined with other dbt options.
  */
 export function runInputFrom(values: Values): unknown {
   const given = (Object.keys(RUN_INPUT_OPTIONS) as Array<keyof Values>).filter(
@@ -73,10 +74,8 @@ export function runInputFrom(values: Values): unknown {
   const raw = values.input;
   if (typeof raw === 'string') {
     if (given.length > 0) {
-      throw new InvalidRunInput(
-        'input',
-        `--input replaces the dbt options; leave out --${given.join(', --')}`,
-      );
+      // The command line itself is wrong, not the run input: a usage error (exit 2).
+      throw new UsageError(`--input replaces the dbt options; leave out --${given.join(', --')}`);
     }
     return parseJson('input', raw);
   }

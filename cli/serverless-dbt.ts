@@ -16,14 +16,15 @@ commands:
   start     start a run on AWS (--stage S), optionally --wait for its outcome
   watch     follow a run on AWS as it moves: states, dbt log, summary (--stage S RUN_ID)
   backfill  run a scheduled job once per date, --from D1 --to D2, on AWS (--stage S)
-  history   recent runs on AWS (--stage S), or one model's times (--model M)
+  history   recent runs on AWS (--stage S; --job, --verdict, --since), or one model's times (--model M)
   logs      a run's dbt log from CloudWatch (--stage S RUN_ID)
   docs      a link to a run's docs page (--stage S [RUN_ID])
   cancel    stop a running run on AWS (--stage S RUN_ID [--reason TEXT])
   retry     rerun what failed in a run on AWS (--stage S RUN_ID [--wait])
   ci        Slim CI: build a pull request's changes (ci build --pr N), drop its schema (ci drop)
 
-serverless-dbt <command> --help shows the command's options.`;
+serverless-dbt <command> --help shows the command's options; the AWS commands print one JSON
+document with --json.`;
 
 type Command = (args: string[]) => Promise<number>;
 

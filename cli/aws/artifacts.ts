@@ -1,6 +1,11 @@
 // A run's artifacts in S3, as the CLI shows them: summary.json for the report, a presigned
 // link to the self-contained docs page, and which attempt of a run stored last.
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attemptNamedIn } from '../../functions/shared/artifacts-layout.ts';
 import { CliError } from '../errors.ts';
@@ -33,6 +38,15 @@ export async function objectExists(s3: S3Client, location: S3Location): Promise<
     }
     throw error;
   }
+}
+
+/** Whether anything is stored under the folder `s3://bucket/prefix/` (one ListObjectsV2). */
+export async function folderExists(s3: S3Client, folder: S3Location): Promise<boolean> {
+  const prefix = folder.key.endsWith('/') ? folder.key : `${folder.key}/`;
+  const listed = await s3.send(
+    new ListObjectsV2Command({ Bucket: folder.bucket, Prefix: prefix, MaxKeys: 1 }),
+  );
+  return (listed.KeyCount ?? listed.Contents?.length ?? 0) > 0;
 }
 
 /**

@@ -31,12 +31,13 @@ import {
   contextFrom,
   parseCommandArgs,
 } from './context.ts';
+import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
 import { checkStage, executionArnOf, stackNameOf } from './names.ts';
 import { isFinished, outcomeOf } from './outcome.ts';
 import { findStack } from './stack.ts';
 
 const USAGE = `usage: serverless-dbt backfill --stage STAGE --job JOB --from YYYY-MM-DD --to YYYY-MM-DD
-                           [--concurrency N] [--keep-going]
+                           [--concurrency N] [--keep-going] [--json]
 
 Runs a scheduled job once for each date from --from to --to, each with the time its schedule
 gives that date (its cron, in its time zone) as scheduledTime: dbt gets that date's run_date,
@@ -51,6 +52,8 @@ options:
   --concurrency N            runs at once, 1..${MAX_CONCURRENCY} (default 1: one date after the other)
   --keep-going               after a failed date, start the others still (default: stop
                              starting new runs; the running ones end on their own)
+${JSON_USAGE}
+                             (printed once every date has ended)
 
 Exit status: 0 every date succeeded (or had no scheduled time), 1 a date failed or was not
 started, 2 a usage error, 130 interrupted. Ctrl-C stops starting new runs and waits for the
@@ -65,6 +68,7 @@ const OPTIONS = {
   to: { type: 'string' },
   concurrency: { type: 'string' },
   'keep-going': { type: 'boolean' },
+  ...JSON_OPTION,
 } as const;
 
 /** How often a run's status is asked for (SERVERLESS_DBT_POLL_MS overrides it, as for start). */
@@ -88,12 +92,12 @@ export async function backfillCommand(
   args: string[],
   given: Partial<BackfillContext> = {},
 ): Promise<number> {
-  const context = contextFrom(given);
   const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
   const stage = checkStage(values.stage, USAGE);
   if (values.job === undefined || values.job === '') {
     throw new UsageError(`--job is required (the scheduled job to backfill)\n\n${USAGE}`);
@@ -110,7 +114,7 @@ export async function backfillCommand(
     : interruptOnCtrlC(context);
 
   try {
-    return await withClients(context, values.region, async (clients) => {
+    return await withClients(context, { stage, region: values.region }, async (clients) => {
       const stack = await findStack(clients.cloudFormation(), stage, clients.region);
       const stateMachineArn = stack.output('StateMachineArn');
       const template = await deployedTemplate(clients, stage);
@@ -134,8 +138,25 @@ export async function backfillCommand(
         `backfill ${job} ${from}..${to}: ${count('SUCCEEDED')} succeeded, ${failed - notStarted} failed, ` +
           `${notStarted} not started, ${count('SKIPPED')} without a scheduled time`,
       );
-      if (signal.aborted) return 130;
-      return failed > 0 ? 1 : 0;
+      const exitCode = signal.aborted ? 130 : failed > 0 ? 1 : 0;
+      emit({
+        stage,
+        job,
+        from,
+        to,
+        exitCode,
+        succeeded: count('SUCCEEDED'),
+        failed: failed - notStarted,
+        notStarted,
+        skipped: count('SKIPPED'),
+        dates: results.map((result) => ({
+          date: result.date,
+          verdict: result.verdict,
+          runId: result.runId ?? null,
+          note: result.note,
+        })),
+      });
+      return exitCode;
     });
   } finally {
     release();

@@ -20,12 +20,13 @@ import {
   contextFrom,
   parseCommandArgs,
 } from './context.ts';
+import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
 import { checkStage, executionArnOf, runIdFromArgument } from './names.ts';
 import { isFinished, jobOf } from './outcome.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
 
-const USAGE = `usage: serverless-dbt cancel --stage STAGE RUN_ID [--reason TEXT]
+const USAGE = `usage: serverless-dbt cancel --stage STAGE RUN_ID [--reason TEXT] [--json]
 
 Stops a running run. Step Functions stops its ECS task; the run ends CANCELLED, and the
 stage's release-lock function frees its overlap lock. RUN_ID is a run id from start or
@@ -34,10 +35,11 @@ history, or an execution ARN.
 options:
   --reason TEXT              why, recorded on the execution with your user name (USER);
                              at most ${MAX_REASON_CHARS} characters
+${JSON_USAGE}
 
 ${COMMON_USAGE}`;
 
-const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' } } as const;
+const OPTIONS = { ...COMMON_OPTIONS, reason: { type: 'string' }, ...JSON_OPTION } as const;
 
 /** How long the command waits for the stopped execution to read ABORTED: 5 seconds. */
 const STOP_CHECKS = 25;
@@ -47,12 +49,12 @@ export async function cancelCommand(
   args: string[],
   given: Partial<CommandContext> = {},
 ): Promise<number> {
-  const context = contextFrom(given);
   const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
   const stage = checkStage(values.stage, USAGE);
   if (positionals.length !== 1) {
     throw new UsageError(`cancel takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
@@ -62,7 +64,7 @@ export async function cancelCommand(
   if (problem !== undefined) throw new UsageError(`${problem}\n\n${USAGE}`);
   const cause = cancelCause(context.env.USER || context.env.USERNAME, reason);
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const stateMachineArn = stack.output('StateMachineArn');
     const sfn = clients.sfn();
@@ -95,6 +97,16 @@ export async function cancelCommand(
     context.out(
       `lock:  ${releaseLockFunctionOf(stage)} releases the run's overlap lock, if it holds one, when the ABORTED status change reaches it (seconds)`,
     );
+    emit({
+      runId,
+      stage,
+      job: jobOf(execution.input),
+      executionArn,
+      status: after.status,
+      verdict: 'CANCELLED',
+      cause,
+      releaseLockFunction: releaseLockFunctionOf(stage),
+    });
     return 0;
   });
 }

@@ -1,13 +1,18 @@
 // One AWS SDK client per service, all for the same region and account, built from the
-// environment as the AWS CLI reads it: AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY),
-// AWS_REGION (or the profile's region), AWS_ENDPOINT_URL (a stand-in such as moto), and
-// `--region`. Clients are made on first use, so a command only builds what it calls.
+// environment as the AWS CLI reads it: AWS_PROFILE (or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)
+// and AWS_ENDPOINT_URL (a stand-in such as moto). The region is the first of: `--region`,
+// AWS_REGION (or AWS_DEFAULT_REGION), the stage's region in serverless.yml, the profile's.
+// Clients are made on first use, so a command only builds what it calls.
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, type SFNClientConfig } from '@aws-sdk/client-sfn';
-import { CliError } from '../errors.ts';
+import { CliError, networkErrorCodeOf } from '../errors.ts';
 import type { CommandContext } from './context.ts';
+import { type ProjectRegion, projectRegionOf } from './project-region.ts';
 
 export interface AwsClients {
   region: string;
@@ -47,16 +52,25 @@ function sharedConfig(context: CommandContext, region: string | undefined): Shar
   return config;
 }
 
+/** Whose clients: the stage (its region in serverless.yml) and the `--region` option. */
+export interface ClientsFor {
+  stage: string;
+  region: string | undefined;
+}
+
 /**
- * The clients for `--region` (or the environment's region).
- * @throws CliError when no region is set anywhere.
+ * The clients for the stage's region (see the order above).
+ * @throws CliError when AWS_PROFILE names no profile, or no region is set anywhere.
  */
-export async function awsClients(
-  context: CommandContext,
-  regionOption: string | undefined,
-): Promise<AwsClients> {
-  const given = regionOption ?? (context.env.AWS_REGION || context.env.AWS_DEFAULT_REGION);
-  const config = sharedConfig(context, given || undefined);
+export async function awsClients(context: CommandContext, target: ClientsFor): Promise<AwsClients> {
+  const { env } = context;
+  const given = target.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const config = sharedConfig(context, given);
+  if (config.profile !== undefined) checkProfileExists(config.profile, env);
+  // Only asked when needed: the project may take a second to answer (project-region.ts).
+  const project: ProjectRegion | undefined =
+    given === undefined ? await projectRegionOf(target.stage, context.project) : undefined;
+  if (project?.region !== undefined) config.region = project.region;
   const made: Array<{ destroy: () => void }> = [];
   const lazily = <T extends { destroy: () => void }>(make: () => T): (() => T) => {
     let client: T | undefined;
@@ -77,8 +91,9 @@ export async function awsClients(
     region = '';
   }
   if (!region) {
+    const why = project !== undefined && project.region === undefined ? ` (${project.why})` : '';
     throw new CliError(
-      'no AWS region: set AWS_REGION, give the profile a region, or pass --region',
+      `no AWS region: set AWS_REGION, give the profile a region, or pass --region${why}`,
     );
   }
   const withRegion = { ...config, region };
@@ -96,16 +111,64 @@ export async function awsClients(
   };
 }
 
-/** Runs `work` with the clients and destroys them afterwards (no sockets left open). */
+/**
+ * Runs `work` with the clients and destroys them afterwards (no sockets left open).
+ * @throws CliError naming AWS_ENDPOINT_URL when it is set and cannot be reached.
+ */
 export async function withClients<T>(
   context: CommandContext,
-  regionOption: string | undefined,
+  target: ClientsFor,
   work: (clients: AwsClients) => Promise<T>,
 ): Promise<T> {
-  const clients = await awsClients(context, regionOption);
+  const clients = await awsClients(context, target);
   try {
     return await work(clients);
+  } catch (error) {
+    const endpoint = context.env.AWS_ENDPOINT_URL;
+    const code = networkErrorCodeOf(error);
+    if (endpoint && code !== undefined) {
+      throw new CliError(
+        `could not reach AWS_ENDPOINT_URL ${endpoint} (${code}): start what serves it, or unset AWS_ENDPOINT_URL to reach AWS itself`,
+      );
+    }
+    throw error;
   } finally {
     clients.destroy();
   }
+}
+
+/** The files the SDK reads profiles from, as it finds them. */
+function profileFilesOf(env: Record<string, string | undefined>): string[] {
+  const home = env.HOME || env.USERPROFILE || homedir();
+  return [
+    env.AWS_CONFIG_FILE || join(home, '.aws', 'config'),
+    env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'),
+  ];
+}
+
+// `[profile name]` in the config file, `[name]` in the credentials file (and `[default]`).
+const SECTION_RE = /^\s*\[\s*(?:profile\s+)?([^\]]+?)\s*\]/;
+
+/**
+ * The SDK answers a profile that does not exist as if no credentials were set anywhere, and
+ * the profile's region as missing: say what is wrong instead.
+ * @throws CliError when neither file has the profile.
+ */
+function checkProfileExists(profile: string, env: Record<string, string | undefined>): void {
+  const files = profileFilesOf(env);
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      const section = SECTION_RE.exec(line)?.[1];
+      if (section === profile) return;
+    }
+  }
+  throw new CliError(
+    `AWS_PROFILE names a profile that does not exist: no [profile ${profile}] in ${files[0]} and no [${profile}] in ${files[1]} (aws configure list-profiles lists them)`,
+  );
 }

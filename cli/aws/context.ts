@@ -16,6 +16,8 @@ export interface CommandContext {
   sleep: (milliseconds: number) => Promise<void>;
   /** Credentials instead of the SDK's default chain (tests). */
   credentials?: SFNClientConfig['credentials'];
+  /** The serverless project whose serverless.yml gives the stage's region (default: this one). */
+  project?: string;
 }
 
 export function contextFrom(given: Partial<CommandContext> = {}): CommandContext {
@@ -37,7 +39,8 @@ export const COMMON_OPTIONS = {
 
 export const COMMON_USAGE = `common options:
   --stage STAGE              the deployed stage (dev, live, ...): stack serverless-dbt-STAGE
-  --region REGION            the stack's region (default: AWS_REGION or the profile's region)
+  --region REGION            the stack's region (default: AWS_REGION, else the stage's
+                             region in serverless.yml, else the profile's region)
   -h, --help                 this help
 
 AWS settings come from the environment as for the AWS CLI: AWS_PROFILE (or AWS_ACCESS_KEY_ID

@@ -12,27 +12,33 @@ import {
   contextFrom,
   parseCommandArgs,
 } from './context.ts';
+import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
 import { checkStage, docsPageOf, lastAttemptFileOf, runIdFromArgument } from './names.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
 
-const USAGE = `usage: serverless-dbt docs --stage STAGE [RUN_ID]
+const USAGE = `usage: serverless-dbt docs --stage STAGE [RUN_ID] [--json]
 
 Prints a link to a run's docs page (default: the last successful docs of the stage). The
 link works for ${DOCS_LINK_SECONDS / 3600} hour and for that page only; anyone who has it can open it.
 
+options:
+${JSON_USAGE}
+
 ${COMMON_USAGE}`;
+
+const OPTIONS = { ...COMMON_OPTIONS, ...JSON_OPTION } as const;
 
 export async function docsCommand(
   args: string[],
   given: Partial<CommandContext> = {},
 ): Promise<number> {
-  const context = contextFrom(given);
-  const { values, positionals } = parseCommandArgs(args, COMMON_OPTIONS, USAGE, true);
+  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
   const stage = checkStage(values.stage, USAGE);
   if (positionals.length > 1) {
     throw new UsageError(`docs takes at most one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
@@ -40,7 +46,7 @@ export async function docsCommand(
   const argument = positionals[0];
   const runId = argument === undefined ? undefined : runIdFromArgument(argument, stage);
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const bucket = stack.output('ArtifactsBucketName');
     // A run's page is its last attempt's: the one that got furthest.
@@ -55,13 +61,29 @@ export async function docsCommand(
           `stage ${stage} has no docs page yet: no run has generated docs successfully`,
         );
       }
-      // Tell an unknown run from a run without docs.
-      await describeRun(clients.sfn(), stack.output('StateMachineArn'), runId, stage);
+      // Tell an unknown run, and a run whose docs are yet to come, from a run without docs.
+      const run = await describeRun(clients.sfn(), stack.output('StateMachineArn'), runId, stage);
+      if (run.status === 'RUNNING') {
+        throw new CliError(
+          `run ${runId} is still running: its docs page is written when dbt ends (serverless-dbt watch --stage ${stage} ${runId} follows it)`,
+        );
+      }
       throw new CliError(
         `run ${runId} has no docs page (docs: false, or the run failed before docs generate)`,
       );
     }
-    context.out(await presignedLink(clients.s3(), page));
+    const link = await presignedLink(clients.s3(), page);
+    if (values.json) {
+      emit({
+        stage,
+        runId: runId ?? null,
+        page: `s3://${page.bucket}/${page.key}`,
+        link,
+        expiresAt: new Date(context.now().getTime() + DOCS_LINK_SECONDS * 1000).toISOString(),
+      });
+    } else {
+      context.out(link);
+    }
     return 0;
   });
 }

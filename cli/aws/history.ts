@@ -1,6 +1,8 @@
-// serverless-dbt history --stage S [--limit N] [--job J]
+// serverless-dbt history --stage S [--limit N] [--job J] [--verdict V,...] [--since T] [--json]
 // The stage's recent runs, newest first: start time, run id, job, status, verdict, duration,
-// cost and the console link of each; with --job, only that job's runs and its monthly cost.
+// cost and the console link of each, then per job its last success and success rate over the
+// listed runs; with --job, only that job's runs and its monthly cost. The filters page through
+// the executions (newest first) until --limit runs match or the listing is older than --since.
 import {
   DescribeExecutionCommand,
   type ExecutionListItem,
@@ -17,6 +19,16 @@ import {
   parseCommandArgs,
 } from './context.ts';
 import { formatHistory, formatProjection, type HistoryRow, monthlyProjection } from './format.ts';
+import {
+  formatJobStats,
+  type HistoryFilter,
+  jobStats,
+  parseSince,
+  parseVerdicts,
+  rowMatches,
+  startedBefore,
+} from './history-filter.ts';
+import { isoOrNull, JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
 import { modelHistoryCommand } from './model-history.ts';
 import { checkStage, executionConsoleLink } from './names.ts';
 import { failedOutcomeIn, jobOf, outcomeFromOutput, verdictOf } from './outcome.ts';
@@ -27,23 +39,37 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 /** DescribeExecution calls in flight at once (Step Functions throttles bursts). */
 const CONCURRENCY = 5;
-/** With --job, the most executions looked at to find the job's runs. */
+/** With a filter, the most executions looked at to find the matching runs. */
 const MAX_SCANNED = 1000;
 
-const USAGE = `usage: serverless-dbt history --stage STAGE [--limit N] [--job JOB]
+const USAGE = `usage: serverless-dbt history --stage STAGE [--limit N] [--job JOB] [--verdict V]
+                           [--since WHEN] [--json]
 
 The stage's recent runs, newest first, with their job, status, verdict, duration, what each
-cost at list prices and a link to each in the Step Functions console.
+cost at list prices and a link to each in the Step Functions console; then, per job, its
+last success and how many of its listed runs succeeded.
 
 options:
   --limit N                  how many runs (1..${MAX_LIMIT}, default ${DEFAULT_LIMIT})
   --job JOB                  only this job's runs, and what the job costs a month
+  --verdict V                only runs with this verdict; several comma-separated
+                             (DBT_FAILED,DBT_ERROR)
+  --since WHEN               only runs started since WHEN: a duration back from now (90m,
+                             24h, 7d, 2w) or an ISO date or time, UTC (2026-12-01T03:00)
+${JSON_USAGE}
   --model MODEL              one model's time across the job's successful runs instead
                              (see serverless-dbt history --model x --help)
 
 ${COMMON_USAGE}`;
 
-const OPTIONS = { ...COMMON_OPTIONS, limit: { type: 'string' }, job: { type: 'string' } } as const;
+const OPTIONS = {
+  ...COMMON_OPTIONS,
+  limit: { type: 'string' },
+  job: { type: 'string' },
+  verdict: { type: 'string' },
+  since: { type: 'string' },
+  ...JSON_OPTION,
+} as const;
 
 export async function historyCommand(
   args: string[],
@@ -53,36 +79,122 @@ export async function historyCommand(
   if (args.some((arg) => arg === '--model' || arg.startsWith('--model='))) {
     return modelHistoryCommand(args, given);
   }
-  const context = contextFrom(given);
   const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
   const stage = checkStage(values.stage, USAGE);
   const limit = limitOf(values.limit);
+  const job = values.job;
+  const filter: HistoryFilter = {
+    job,
+    verdicts: parseVerdicts(values.verdict),
+    since: parseSince(values.since, context.now()),
+  };
+  const filtered = job !== undefined || filter.verdicts !== undefined || filter.since !== undefined;
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const stateMachineArn = stack.output('StateMachineArn');
     const sfn = clients.sfn();
-    const job = values.job;
-    const rows =
-      job === undefined
-        ? await describeAll(sfn, await listNewest(sfn, stateMachineArn, limit), clients.region)
-        : await rowsOfJob(sfn, stateMachineArn, job, limit, clients.region);
+    const { rows, scanned, more } = filtered
+      ? await rowsMatching(sfn, stateMachineArn, filter, limit, clients.region)
+      : {
+          rows: await describeAll(
+            sfn,
+            await listNewest(sfn, stateMachineArn, limit),
+            clients.region,
+          ),
+          scanned: 0,
+          more: false,
+        };
+    if (more) {
+      context.err(
+        `looked at the newest ${scanned} runs only: fewer than ${limit} matched among them`,
+      );
+    }
+    const stats = jobStats(rows);
+    const projection = job === undefined ? undefined : monthlyProjection(rows);
+    emit(historyJson(stage, filter, limit, rows, stats, projection));
     if (rows.length === 0) {
       context.err(
-        job === undefined
-          ? `no runs yet in stage ${stage}`
-          : `no runs of job ${job} in stage ${stage}`,
+        filter.verdicts === undefined && filter.since === undefined
+          ? job === undefined
+            ? `no runs yet in stage ${stage}`
+            : `no runs of job ${job} in stage ${stage}`
+          : `no runs in stage ${stage} match ${filterText(filter, values.since)}`,
       );
       return 0;
     }
     context.out(formatHistory(rows, context.now()));
-    if (job !== undefined) context.out(formatProjection(job, monthlyProjection(rows)));
+    if (job !== undefined && projection !== undefined) {
+      context.out(formatProjection(job, projection));
+    }
+    context.out(stats.map(formatJobStats).join('\n'));
     return 0;
   });
+}
+
+function filterText(filter: HistoryFilter, since: string | undefined): string {
+  return [
+    filter.job === undefined ? '' : `--job ${filter.job}`,
+    filter.verdicts === undefined ? '' : `--verdict ${[...filter.verdicts].join(',')}`,
+    since === undefined ? '' : `--since ${since}`,
+  ]
+    .filter((part) => part !== '')
+    .join(' ');
+}
+
+/** `history --json`: the filters, the runs, each job's stats and, with --job, its projection. */
+function historyJson(
+  stage: string,
+  filter: HistoryFilter,
+  limit: number,
+  rows: HistoryRow[],
+  stats: ReturnType<typeof jobStats>,
+  projection: ReturnType<typeof monthlyProjection> | undefined,
+) {
+  return {
+    stage,
+    filters: {
+      job: filter.job ?? null,
+      verdicts: filter.verdicts === undefined ? null : [...filter.verdicts],
+      since: isoOrNull(filter.since),
+      limit,
+    },
+    runs: rows.map((row) => ({
+      runId: row.runId,
+      job: row.job,
+      status: row.status,
+      verdict: row.verdict,
+      startedAt: isoOrNull(row.startDate),
+      stoppedAt: isoOrNull(row.stopDate),
+      durationSeconds:
+        row.startDate === undefined || row.stopDate === undefined
+          ? null
+          : (row.stopDate.getTime() - row.startDate.getTime()) / 1000,
+      costUsd: row.costUsd ?? null,
+      console: row.link,
+    })),
+    jobs: stats.map((entry) => ({
+      ...entry,
+      lastSuccess:
+        entry.lastSuccess === null
+          ? null
+          : { runId: entry.lastSuccess.runId, endedAt: isoOrNull(entry.lastSuccess.endedAt) },
+    })),
+    projection:
+      projection === undefined
+        ? null
+        : {
+            costedRuns: projection.costedRuns,
+            averageUsd: projection.averageUsd ?? null,
+            runsPerMonth: projection.runsPerMonth ?? null,
+            monthlyUsd: projection.monthlyUsd ?? null,
+          },
+  };
 }
 
 async function listNewest(
@@ -98,25 +210,35 @@ async function listNewest(
   return { executions: (listed.executions ?? []).slice(0, limit), nextToken: listed.nextToken };
 }
 
-/** The job's newest `limit` runs: pages of the stage's runs, read until enough are found. */
-async function rowsOfJob(
+/**
+ * The newest `limit` runs that match: pages of the stage's runs (newest first), read until
+ * enough are found, the listing is older than --since, or MAX_SCANNED runs were looked at
+ * (`more`: the listing went on).
+ */
+async function rowsMatching(
   sfn: SFNClient,
   stateMachineArn: string,
-  job: string,
+  filter: HistoryFilter,
   limit: number,
   region: string,
-): Promise<HistoryRow[]> {
+): Promise<{ rows: HistoryRow[]; scanned: number; more: boolean }> {
   const rows: HistoryRow[] = [];
   let scanned = 0;
   let nextToken: string | undefined;
+  let pastSince = false;
   do {
     const page = await listNewest(sfn, stateMachineArn, MAX_LIMIT, nextToken);
     scanned += page.executions.length;
     nextToken = page.nextToken;
-    const described = await describeAll(sfn, page, region);
-    rows.push(...described.filter((row) => row.job === job));
-  } while (rows.length < limit && nextToken !== undefined && scanned < MAX_SCANNED);
-  return rows.slice(0, limit);
+    // Listed newest first: the first run started before --since ends the search.
+    const tooOld = page.executions.findIndex((item) => startedBefore(item.startDate, filter.since));
+    if (tooOld >= 0) pastSince = true;
+    const recent = tooOld >= 0 ? page.executions.slice(0, tooOld) : page.executions;
+    const described = await describeAll(sfn, { executions: recent }, region);
+    rows.push(...described.filter((row) => rowMatches(row, filter)));
+  } while (rows.length < limit && !pastSince && nextToken !== undefined && scanned < MAX_SCANNED);
+  const more = rows.length < limit && !pastSince && nextToken !== undefined;
+  return { rows: rows.slice(0, limit), scanned, more };
 }
 
 /**

@@ -266,7 +266,7 @@ export async function modelHistoryCommand(
   }
   const limit = limitOf(values.limit);
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const bucket = stack.output('ArtifactsBucketName');
     const s3 = clients.s3();

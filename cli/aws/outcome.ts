@@ -36,6 +36,26 @@ export function exitCodeOf(status: string | undefined): number {
   return 3;
 }
 
+/**
+ * Verdicts judged from the dbt container's exit: a task ran and was meant to store artifacts.
+ * The others (SKIPPED_OVERLAP, INVALID_INPUT, CANCELLED, INFRA_*) may have ended before any
+ * task, so a report names their artifacts folder only when it exists.
+ */
+const TASK_RAN_VERDICTS: ReadonlySet<string> = new Set<Verdict>([
+  'SUCCEEDED',
+  'DBT_FAILED',
+  'DBT_ERROR',
+  'NOTHING_SELECTED',
+  'CONFIG_ERROR',
+  'ARTIFACTS_LOST',
+  'OUT_OF_MEMORY',
+  'TIMED_OUT',
+]);
+
+export function taskRanFor(verdict: string): boolean {
+  return TASK_RAN_VERDICTS.has(verdict);
+}
+
 function parseJson(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {

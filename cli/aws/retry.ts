@@ -7,11 +7,13 @@
 import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseRunInput } from '../../functions/shared/run-input.ts';
 import { CliError, UsageError } from '../errors.ts';
+import type { Report } from '../report.ts';
 import { lastAttemptOf, objectExists } from './artifacts.ts';
 import { howItEnded, RETRY_NEEDS, retryInputOf } from './cancel-retry.ts';
 import { withClients } from './clients.ts';
 import { COMMON_OPTIONS, COMMON_USAGE, contextFrom, parseCommandArgs } from './context.ts';
 import { type FollowContext, pollInterval } from './follow.ts';
+import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
 import {
   checkStage,
   executionConsoleLink,
@@ -24,9 +26,9 @@ import {
 import { isFinished } from './outcome.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
-import { followAndReport } from './start.ts';
+import { endedJson, followAndReport } from './start.ts';
 
-const USAGE = `usage: serverless-dbt retry --stage STAGE RUN_ID [--wait]
+const USAGE = `usage: serverless-dbt retry --stage STAGE RUN_ID [--wait] [--json]
 
 Reruns what failed in a run: starts a run of the same job with command retry and retryOf
 RUN_ID, named as start names runs. dbt retry starts from the run's last attempt's
@@ -37,28 +39,34 @@ options:
                              print its summary, and exit with its outcome: 0 succeeded,
                              1 failed (a verdict), 3 timed out or stopped, 130 Ctrl-C stopped
                              following (the run goes on)
+${JSON_USAGE}
+                             (with --wait: printed once the retry has ended)
 
 ${COMMON_USAGE}`;
 
-const OPTIONS = { ...COMMON_OPTIONS, wait: { type: 'boolean' } } as const;
+const OPTIONS = { ...COMMON_OPTIONS, wait: { type: 'boolean' }, ...JSON_OPTION } as const;
 
 export async function retryCommand(
   args: string[],
   given: Partial<FollowContext> = {},
 ): Promise<number> {
-  const context = contextFrom(given);
   const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(
+    contextFrom(given),
+    values.json,
+    values.wait ? 'stderr' : 'dropped',
+  );
   const stage = checkStage(values.stage, USAGE);
   if (positionals.length !== 1) {
     throw new UsageError(`retry takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
   }
   const runId = runIdFromArgument(positionals[0] as string, stage);
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const stateMachineArn = stack.output('StateMachineArn');
     const bucket = stack.output('ArtifactsBucketName');
@@ -110,15 +118,36 @@ export async function retryCommand(
     context.out(`from:      ${folder}`);
     context.out(`execution: ${executionArn}`);
     context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
-    if (!values.wait) return 0;
+    const started = {
+      runId: name,
+      stage,
+      job: spec.job,
+      retryOf: runId,
+      from: folder,
+      executionArn,
+      console: executionConsoleLink(executionArn, clients.region),
+    };
+    if (!values.wait) {
+      emit(started);
+      return 0;
+    }
 
     // As start --wait: the retry's states and dbt log as they come, then its summary.
     context.out('');
-    return followAndReport(clients, context, stack, {
-      executionArn,
-      runId: name,
-      pollMs: pollInterval(context.env.SERVERLESS_DBT_POLL_MS),
-      stop: given.stop,
-    });
+    let ended: Report | undefined;
+    const exitCode = await followAndReport(
+      clients,
+      context,
+      stack,
+      {
+        executionArn,
+        runId: name,
+        pollMs: pollInterval(context.env.SERVERLESS_DBT_POLL_MS),
+        stop: given.stop,
+      },
+      values.json ? (report) => (ended = report) : undefined,
+    );
+    emit(endedJson(started, exitCode, ended));
+    return exitCode;
   });
 }

@@ -7,9 +7,9 @@ import { GetExecutionHistoryCommand, StartExecutionCommand } from '@aws-sdk/clie
 import type { RunOutcome } from '../../functions/shared/contracts.ts';
 import { parseRunInput } from '../../functions/shared/run-input.ts';
 import { CliError } from '../errors.ts';
-import { formatReport, type SummaryForReport } from '../report.ts';
+import { formatReport, type Report, type SummaryForReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
-import { docsLink, lastAttemptOf, readSummary } from './artifacts.ts';
+import { docsLink, folderExists, lastAttemptOf, readSummary } from './artifacts.ts';
 import { type AwsClients, withClients } from './clients.ts';
 import {
   COMMON_OPTIONS,
@@ -26,18 +26,26 @@ import {
   stopOnCtrlC,
   stoppedFollowingNote,
 } from './follow.ts';
+import { JSON_OPTION, JSON_USAGE, jsonOutput, reportJson } from './json.ts';
 import {
   checkStage,
   executionConsoleLink,
   executionNameFor,
   lastAttemptFileOf,
   objectIn,
+  parseS3Uri,
   runArtifactsUriOf,
 } from './names.ts';
-import { type ExecutionDescription, exitCodeOf, failedOutcomeIn, outcomeOf } from './outcome.ts';
+import {
+  type ExecutionDescription,
+  exitCodeOf,
+  failedOutcomeIn,
+  outcomeOf,
+  taskRanFor,
+} from './outcome.ts';
 import { findStack, type Stack } from './stack.ts';
 
-const USAGE = `usage: serverless-dbt start --stage STAGE [dbt options | --input JSON] [--wait]
+const USAGE = `usage: serverless-dbt start --stage STAGE [dbt options | --input JSON] [--wait] [--json]
 
 Starts a run on AWS: an execution of the stage's state machine, named
 cli-<job>-<UTC time>-<hash of the input>. The input is checked before anything is sent.
@@ -48,6 +56,9 @@ options:
                              0 succeeded, 1 failed (a verdict), 3 timed out or stopped,
                              130 Ctrl-C stopped following (the run goes on)
                              (without --wait: 0 once the run has started)
+${JSON_USAGE}
+                             (with --wait: printed once the run has ended; its states
+                             and dbt log go to stderr)
 
 ${RUN_INPUT_USAGE}
 
@@ -57,18 +68,23 @@ const OPTIONS = {
   ...COMMON_OPTIONS,
   ...RUN_INPUT_OPTIONS,
   wait: { type: 'boolean' },
+  ...JSON_OPTION,
 } as const;
 
 export async function startCommand(
   args: string[],
   given: Partial<FollowContext> = {},
 ): Promise<number> {
-  const context = contextFrom(given);
   const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
   if (values.help) {
-    context.out(USAGE);
+    contextFrom(given).out(USAGE);
     return 0;
   }
+  const { human: context, emit } = jsonOutput(
+    contextFrom(given),
+    values.json,
+    values.wait ? 'stderr' : 'dropped',
+  );
   const stage = checkStage(values.stage, USAGE);
   // The run input first: a mistake in it costs no AWS call (InvalidRunInput names the field).
   const input = runInputFrom(values);
@@ -76,7 +92,7 @@ export async function startCommand(
   const name = executionNameFor(spec.job, input, context.now());
   const pollMs = pollInterval(context.env.SERVERLESS_DBT_POLL_MS);
 
-  return withClients(context, values.region, async (clients) => {
+  return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
     const stateMachineArn = stack.output('StateMachineArn');
     let executionArn: string;
@@ -97,15 +113,42 @@ export async function startCommand(
     context.out(`started run ${name} (stage ${stage})`);
     context.out(`execution: ${executionArn}`);
     context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
-    if (!values.wait) return 0;
-    context.out('');
-    return followAndReport(clients, context, stack, {
-      executionArn,
+    const started = {
       runId: name,
-      pollMs,
-      stop: given.stop,
-    });
+      stage,
+      job: spec.job,
+      executionArn,
+      console: executionConsoleLink(executionArn, clients.region),
+    };
+    if (!values.wait) {
+      emit(started);
+      return 0;
+    }
+    context.out('');
+    let ended: Report | undefined;
+    const exitCode = await followAndReport(
+      clients,
+      context,
+      stack,
+      { executionArn, runId: name, pollMs, stop: given.stop },
+      values.json ? (report) => (ended = report) : undefined,
+    );
+    emit(endedJson(started, exitCode, ended));
+    return exitCode;
   });
+}
+
+/**
+ * A followed run's --json document: what was started or watched, the exit code, and the
+ * report; `report` is null when the following was stopped before the run ended.
+ */
+export function endedJson(run: object, exitCode: number, report: Report | undefined): object {
+  return {
+    ...run,
+    exitCode,
+    stoppedFollowing: report === undefined,
+    report: report === undefined ? null : reportJson(report),
+  };
 }
 
 /** What to follow: the run, and how (see followAndReport). */
@@ -127,6 +170,7 @@ export async function followAndReport(
   context: CommandContext,
   stack: Stack,
   followed: Followed,
+  onReport?: (report: Report) => void,
 ): Promise<number> {
   const { signal, release } =
     followed.stop === undefined ? stopOnCtrlC() : { signal: followed.stop, release: () => {} };
@@ -146,22 +190,28 @@ export async function followAndReport(
     return INTERRUPTED;
   }
   context.out('');
-  return reportOutcome(clients, context, stack, execution, followed.runId);
+  return reportOutcome(clients, context, stack, execution, followed.runId, onReport);
 }
 
-/** The summary of a run that has ended, as `start --wait` prints it; returns its exit code. */
+/**
+ * The summary of a run that has ended, as `start --wait` prints it, or handed to `onReport`
+ * instead (--json); returns its exit code.
+ */
 export async function reportOutcome(
   clients: AwsClients,
   context: CommandContext,
   stack: Stack,
   execution: ExecutionDescription,
   runId: string,
+  onReport?: (report: Report) => void,
 ): Promise<number> {
   const recorded =
     execution.status === 'FAILED' && execution.executionArn !== undefined
       ? await failedOutcome(clients, context, execution.executionArn)
       : undefined;
-  context.out(await reportFor(clients, context, stack, outcomeOf(execution, runId, recorded)));
+  const report = await reportOf(clients, context, stack, outcomeOf(execution, runId, recorded));
+  if (onReport === undefined) context.out(formatReport(report));
+  else onReport(report);
   return exitCodeOf(execution.status);
 }
 
@@ -195,6 +245,16 @@ export async function reportFor(
   stack: Stack,
   outcome: RunOutcome,
 ): Promise<string> {
+  return formatReport(await reportOf(clients, context, stack, outcome));
+}
+
+/** What the final summary shows, read from the run's artifacts. */
+export async function reportOf(
+  clients: AwsClients,
+  context: CommandContext,
+  stack: Stack,
+  outcome: RunOutcome,
+): Promise<Report> {
   const bucket = stack.outputs.ArtifactsBucketName;
   let artifacts = outcome.artifactsUri?.startsWith('s3://') === true ? outcome.artifactsUri : null;
   let summary: SummaryForReport | null = null;
@@ -205,6 +265,11 @@ export async function reportFor(
       const attempt = await lastAttemptOf(clients.s3(), lastAttemptFileOf(bucket, outcome.runId));
       artifacts = runArtifactsUriOf(bucket, outcome.runId, attempt);
     }
+    // A run that ended before any task (an overlap, a refused input, a cancel) has no folder.
+    const folder = artifacts === null ? undefined : parseS3Uri(artifacts);
+    if (folder && !taskRanFor(outcome.verdict) && !(await folderExists(clients.s3(), folder))) {
+      artifacts = null;
+    }
     const summaryObject = artifacts === null ? undefined : objectIn(artifacts, 'summary.json');
     const docsObject = artifacts === null ? undefined : objectIn(artifacts, 'index.html');
     if (summaryObject) summary = await readSummary(clients.s3(), summaryObject);
@@ -213,5 +278,5 @@ export async function reportFor(
     // The outcome stands without the artifacts; say why they are missing from the report.
     context.err(`serverless-dbt: could not read the run's artifacts (${brief(error)})`);
   }
-  return formatReport({ outcome, summary, artifacts, docs });
+  return { outcome, summary, artifacts, docs };
 }

@@ -52,7 +52,8 @@ options:
   --project-dir DIR          the dbt project (default: the stage's dbtProject)
   --profiles-dir DIR         where profiles.yml is (default: as dbt looks)
   --state-dir DIR            where the run's artifacts go (default: .serverless-dbt/)
-  --region REGION            the stage's region (default: AWS_REGION or the profile's)
+  --region REGION            the stage's region (default: AWS_REGION, else the stage's
+                             region in serverless.yml, else the profile's)
   -h, --help                 this help
 
 The warehouse credentials come from CREDENTIALS_SOURCE (secretsmanager:<arn>, glue:<name>, or
@@ -174,7 +175,7 @@ export async function ciCommand(
     if (values.state !== undefined) {
       stateUri = stateUriOf(values.state, process.cwd());
     } else {
-      stateUri = await withClients(context, values.region, async (clients) => {
+      stateUri = await withClients(context, { stage, region: values.region }, async (clients) => {
         // The entrypoint reads the state with the same credentials, in the stage's region.
         awsEnvironment.AWS_REGION = clients.region;
         const stack = await findStack(clients.cloudFormation(), stage, clients.region);

@@ -116,7 +116,7 @@ test('nodes skipped downstream of a failure are one line that counts them, after
   expect(text.split('\n').slice(4)).toEqual([
     '     error  model.shop.stg_orders: Conversion Error',
     '   skipped  17 skipped downstream of stg_orders',
-    '   skipped  model.shop.retried: ',
+    '   skipped  model.shop.retried',
   ]);
 });
 
@@ -177,5 +177,23 @@ test('a state-aware run says what it built and deferred, after the counts', () =
   expect(text.split('\n').slice(2)).toEqual([
     '  counts: no nodes ran',
     '  state-aware: nothing changed since run run-41: no model built, 15 deferred',
+  ]);
+});
+
+test('a node with no message (null, empty or blank) is its status and id, with no dangling colon', () => {
+  const text = formatReport({
+    outcome: failed,
+    summary: {
+      nodes: [
+        { uniqueId: 'model.shop.orders', status: 'error', message: null },
+        { uniqueId: 'model.shop.customers', status: 'error', message: '' },
+        { uniqueId: 'test.shop.unique_orders_id', status: 'fail', message: ' \n ' },
+      ],
+    },
+  });
+  expect(text.split('\n').slice(4)).toEqual([
+    '     error  model.shop.orders',
+    '     error  model.shop.customers',
+    '      fail  test.shop.unique_orders_id',
   ]);
 });

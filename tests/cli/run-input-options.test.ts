@@ -1,5 +1,6 @@
 // The CLI's dbt options → the run input a person would paste into the console.
 import { parseArgs } from 'node:util';
+import { UsageError } from '../../cli/errors.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../../cli/run-input-options.ts';
 import { InvalidRunInput, parseRunInput } from '../../functions/shared/run-input.ts';
 import { FIELD_CONTRACTS } from '../../functions/shared/run-input-contract.ts';
@@ -98,8 +99,13 @@ test('--input is the run input as is, and replaces the options', () => {
     command: 'seed',
     anything: 1,
   });
-  expect(refusal('--input', '{}', '--select', 'orders').message).toBe(
-    'input: --input replaces the dbt options; leave out --select',
+});
+
+test('--input with other dbt options is a usage error (exit 2) naming them', () => {
+  const combined = () => inputOf('--input', '{}', '--select', 'orders', '--full-refresh');
+  expect(combined).toThrow(UsageError);
+  expect(combined).toThrow(
+    /^--input replaces the dbt options; leave out --select, --full-refresh$/,
   );
 });
 

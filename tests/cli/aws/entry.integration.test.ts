@@ -1,6 +1,7 @@
 // The AWS commands through the real entry, as a user runs them: `node cli/serverless-dbt.ts`
 // on the project's Node 24, in a process with an empty home and only the given AWS settings.
 // Checks the exit codes and that a user's mistake is one line on stderr, never a stack trace.
+import { freePort } from '../../support/moto.ts';
 import { deployTestStage, FAILED_REASON, runCli, STAGE, type TestStage } from './stage.ts';
 
 let stage: TestStage;
@@ -103,13 +104,85 @@ describe('serverless-dbt start, history, logs and docs from the command line', (
     );
   });
 
-  test('no region exits 1 with one sentence', async () => {
+  test("without AWS_REGION, the region is the stage's in serverless.yml, before the profile's", async () => {
+    // Stage `test` has no params of its own in serverless.yml: the default region, eu-west-1,
+    // where the stage's stack is in moto.
     const { AWS_REGION, ...withoutRegion } = env;
-    const result = await runCli(['docs', '--stage', STAGE], withoutRegion);
+    // Exit 0: the stack was found (elsewhere, `no stack …` exits 1).
+    const fromProject = await runCli(['history', '--stage', STAGE], withoutRegion);
+    expect(fromProject.code).toBe(0);
+    expect(fromProject.stderr).not.toMatch(/no stack|no AWS region/);
+
+    // The profile's region comes after the project's...
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...bare } = withoutRegion;
+    const files = {
+      '.aws/credentials': `[analyst]\naws_access_key_id = ${AWS_ACCESS_KEY_ID}\naws_secret_access_key = ${AWS_SECRET_ACCESS_KEY}\n`,
+      '.aws/config': '[profile analyst]\nregion = us-east-2\n',
+    };
+    const profile = await runCli(
+      ['history', '--stage', STAGE],
+      { ...bare, AWS_PROFILE: 'analyst' },
+      files,
+    );
+    expect(profile.code).toBe(0);
+
+    // ...and AWS_REGION (or AWS_DEFAULT_REGION) before it.
+    for (const name of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+      const environment = await runCli(['history', '--stage', STAGE], {
+        ...withoutRegion,
+        [name]: 'us-east-2',
+      });
+      expect(environment.code).toBe(1);
+      expectOneSentence(
+        environment.stderr,
+        /^serverless-dbt: no stack serverless-dbt-test in us-east-2: /,
+      );
+    }
+  });
+
+  test('AWS_PROFILE naming no profile says so, naming the files looked in', async () => {
+    const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, ...bare } = env;
+    const files = { '.aws/config': '[profile analyst]\nregion = eu-west-1\n' };
+    const config = '/tmp/serverless-dbt-home/.aws/config';
+    const credentials = '/tmp/serverless-dbt-home/.aws/credentials';
+    const result = await runCli(
+      ['history', '--stage', STAGE],
+      {
+        ...bare,
+        AWS_PROFILE: 'nosuch',
+        AWS_CONFIG_FILE: config,
+        AWS_SHARED_CREDENTIALS_FILE: credentials,
+      },
+      files,
+    );
     expect(result.code).toBe(1);
     expectOneSentence(
       result.stderr,
-      'no AWS region: set AWS_REGION, give the profile a region, or pass --region',
+      `AWS_PROFILE names a profile that does not exist: no [profile nosuch] in ${config} and no [nosuch] in ${credentials} (aws configure list-profiles lists them)`,
+    );
+    // The home's own files when AWS_CONFIG_FILE is not set.
+    const inHome = await runCli(
+      ['history', '--stage', STAGE],
+      { ...bare, AWS_PROFILE: 'nosuch' },
+      files,
+    );
+    expect(inHome.code).toBe(1);
+    expectOneSentence(
+      inHome.stderr,
+      /^serverless-dbt: AWS_PROFILE names a profile that does not exist: no \[profile nosuch\] in \/\S+\/\.aws\/config and no \[nosuch\] in \/\S+\/\.aws\/credentials /,
+    );
+  });
+
+  test('an AWS_ENDPOINT_URL nothing listens on is named, in one sentence', async () => {
+    const endpoint = `http://127.0.0.1:${await freePort()}`;
+    const result = await runCli(['history', '--stage', STAGE], {
+      ...env,
+      AWS_ENDPOINT_URL: endpoint,
+    });
+    expect(result.code).toBe(1);
+    expectOneSentence(
+      result.stderr,
+      `could not reach AWS_ENDPOINT_URL ${endpoint} (ECONNREFUSED): start what serves it, or unset AWS_ENDPOINT_URL to reach AWS itself`,
     );
   });
 
@@ -124,6 +197,17 @@ describe('serverless-dbt start, history, logs and docs from the command line', (
     const unknownRun = await runCli(['logs', '--stage', STAGE, 'cli-x-1'], env);
     expect(unknownRun.code).toBe(1);
     expectOneSentence(unknownRun.stderr, /^serverless-dbt: no run cli-x-1 in stage test /);
+  });
+
+  test('--input with other dbt options exits 2 naming them, for start and local alike', async () => {
+    for (const command of ['start', 'local']) {
+      const result = await runCli(
+        [command, '--stage', STAGE, '--input', '{"job":"adhoc"}', '--select', 'orders'],
+        env,
+      );
+      expect(result.code).toBe(2);
+      expectOneSentence(result.stderr, '--input replaces the dbt options; leave out --select');
+    }
   });
 
   test('an unknown option exits 2 with the usage, and --help exits 0', async () => {

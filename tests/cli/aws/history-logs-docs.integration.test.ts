@@ -2,6 +2,7 @@
 // moto's ASL interpreter executed (each attempt a real ECS task in moto), their task logs in
 // CloudWatch Logs and their artifacts in S3.
 import { PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { docsCommand } from '../../../cli/aws/docs.ts';
 import { historyCommand } from '../../../cli/aws/history.ts';
 import { logsCommand } from '../../../cli/aws/logs.ts';
@@ -278,5 +279,26 @@ describe('serverless-dbt docs', () => {
     await expect(docsCommand(['--stage', STAGE, 'cli-nope-2'], stage.context())).rejects.toThrow(
       /^no run cli-nope-2 in stage test /,
     );
+  });
+
+  test('a run still running is said to be running, not to have no docs', async () => {
+    // A `slow` run waits a minute before its task: still running while docs is asked.
+    const runId = 'cli-slow-20261124T040000-dddddddd';
+    const { executionArn } = await stage.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: stage.stateMachineArn,
+        name: runId,
+        input: JSON.stringify({ job: 'slow' }),
+      }),
+    );
+    try {
+      await expect(docsCommand(['--stage', STAGE, runId], stage.context())).rejects.toThrow(
+        new CliError(
+          `run ${runId} is still running: its docs page is written when dbt ends (serverless-dbt watch --stage test ${runId} follows it)`,
+        ),
+      );
+    } finally {
+      await stage.sfn.send(new StopExecutionCommand({ executionArn }));
+    }
   });
 });

@@ -8,7 +8,8 @@
 // RunOutcome as output or Fail with the verdict as error and the reason as cause. Its job
 // decides the verdict: `broken` fails with DBT_FAILED, `flaky` needs a second attempt, `slow`
 // waits a minute before its task (to be stopped by a test), `long` ends 3 seconds after its
-// task starts (a test writes its log meanwhile), anything else succeeds. Each attempt names
+// task starts (a test writes its log meanwhile), `overlapped` and `refused` end before any
+// task (SKIPPED_OVERLAP, INVALID_INPUT), anything else succeeds. Each attempt names
 // its capacity (Spot first, then on-demand) as the real state carries it.
 //
 // One difference from AWS, forced by moto 5.2.5: its `ecs:runTask.sync` integration sends
@@ -139,8 +140,23 @@ function definition(cluster: string, taskDefinition: string): string {
       },
       'Slow?': {
         Type: 'Choice',
-        Choices: [{ Variable: '$.run.job', StringEquals: 'slow', Next: 'Linger' }],
+        Choices: [
+          { Variable: '$.run.job', StringEquals: 'slow', Next: 'Linger' },
+          { Variable: '$.run.job', StringEquals: 'overlapped', Next: 'SkippedOverlap' },
+          { Variable: '$.run.job', StringEquals: 'refused', Next: 'InvalidInput' },
+        ],
         Default: 'RunDbt',
+      },
+      // Runs that end before any task, as the real Prepare and overlap lock end them.
+      SkippedOverlap: {
+        Type: 'Fail',
+        Error: 'SKIPPED_OVERLAP',
+        Cause: 'job overlapped: the lock of job overlapped is held by another run.',
+      },
+      InvalidInput: {
+        Type: 'Fail',
+        Error: 'INVALID_INPUT',
+        Cause: 'The run input was refused: threads: must be a whole number from 1 to 64.',
       },
       Linger: { Type: 'Wait', Seconds: 60, Next: 'RunDbt' },
       RunDbt: {
