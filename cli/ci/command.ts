@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { DBT_EXITS } from '../../functions/evaluate/reasons.ts';
 import { withClients } from '../aws/clients.ts';
 import { type CommandContext, contextFrom, parseCommandArgs } from '../aws/context.ts';
+import { JSON_OPTION, JSON_USAGE, reportJson } from '../aws/json.ts';
 import { ARTIFACTS_PREFIX, checkStage } from '../aws/names.ts';
 import { findStack } from '../aws/stack.ts';
 import { CliError, UsageError } from '../errors.ts';
@@ -54,6 +55,7 @@ options:
   --state-dir DIR            where the run's artifacts go (default: .serverless-dbt/)
   --region REGION            the stage's region (default: AWS_REGION, else the stage's
                              region in serverless.yml, else the profile's)
+${JSON_USAGE}
   -h, --help                 this help
 
 The warehouse credentials come from CREDENTIALS_SOURCE (secretsmanager:<arn>, glue:<name>, or
@@ -75,6 +77,7 @@ const OPTIONS = {
   'profiles-dir': { type: 'string' },
   'state-dir': { type: 'string' },
   region: { type: 'string' },
+  ...JSON_OPTION,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -196,7 +199,8 @@ export async function ciCommand(
         }
       : { command: 'run-operation', macro: 'drop_sandbox' }),
   };
-  const print = context.out;
+  // With --json, the run's progress goes to stderr and stdout holds the one document.
+  const print = values.json ? context.err : context.out;
   const { CREDENTIALS_SOURCE: credentialsSource, DBT_DUCKDB_PATH: duckdbPath } = context.env;
   const result: LocalRunResult = await runLocal({
     input,
@@ -231,12 +235,13 @@ export async function ciCommand(
   const manifest = await readJson<ManifestForCheck>(join(result.artifactsDir, 'manifest.json'));
   // A failed pull request is fixed by another push, not by a retry run in AWS.
   const hint = evaluation.output.hint === DBT_EXITS[1].hint ? FIX_AND_PUSH : evaluation.output.hint;
-  const report = formatReport({
+  const reported = {
     outcome: { ...evaluation.output, hint },
     summary,
     artifacts: result.artifactsDir,
     docs: null,
-  });
+  };
+  const report = formatReport(reported);
   print('');
   if (result.refusal !== null && evaluation.verdict === 'INVALID_INPUT') print(result.refusal);
   print(report);
@@ -247,7 +252,10 @@ export async function ciCommand(
   const nodes = summary?.nodes ?? [];
   const annotated = annotations(nodes, fileOf);
   const shown = annotated.slice(0, MAX_ANNOTATIONS);
-  if (context.env.GITHUB_ACTIONS === 'true') for (const line of shown) print(line);
+  // Workflow commands are read from stdout; --json keeps them in its document instead.
+  if (context.env.GITHUB_ACTIONS === 'true' && !values.json) {
+    for (const line of shown) context.out(line);
+  }
   const summaryFile = context.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     await appendFile(
@@ -264,5 +272,24 @@ export async function ciCommand(
       }),
     );
   }
-  return result.execution.status === 'SUCCEEDED' ? 0 : 1;
+  const exitCode = result.execution.status === 'SUCCEEDED' ? 0 : 1;
+  if (values.json) {
+    context.out(
+      JSON.stringify(
+        {
+          pullRequest: pr,
+          action,
+          stage,
+          stateUri: stateUri ?? null,
+          schema: action === 'build' ? schemaOf(manifest) : null,
+          exitCode,
+          annotations: annotated,
+          report: reportJson(reported),
+        },
+        null,
+        2,
+      ),
+    );
+  }
+  return exitCode;
 }

@@ -23,6 +23,7 @@ import type { Evaluation } from '../../functions/shared/contracts.ts';
 import { knownExecutionInput } from '../../functions/shared/execution-input.ts';
 import { useLogLevel } from '../../functions/shared/logger.ts';
 import { noMetrics } from '../../functions/shared/metrics.ts';
+import { JSON_OPTION, JSON_USAGE, reportJson } from '../aws/json.ts';
 import { formatReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
 import {
@@ -59,6 +60,7 @@ where the project is:
   --stage NAME               whose settings to package with (default: dev)
   --state-dir DIR            artifacts, lock and DuckDB file (default: .serverless-dbt/)
   --verbose                  the Lambdas' log lines too
+${JSON_USAGE}
 
 Slack: set SLACK_WEBHOOK_URL to post the alert; otherwise it is printed.
 Exit code: 0 when the run succeeded, 1 when it failed, 2 for a wrong command line.`;
@@ -328,6 +330,7 @@ export async function localCommand(args: string[]): Promise<number> {
       stage: { type: 'string' },
       'state-dir': { type: 'string' },
       verbose: { type: 'boolean' },
+      ...JSON_OPTION,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -342,8 +345,11 @@ export async function localCommand(args: string[]): Promise<number> {
     (await packagedDbtSettings({ stage })).project,
     REPO_ROOT,
   );
-  const print = (line: string) => process.stdout.write(`${line}\n`);
+  // With --json, the run's progress goes to stderr and stdout holds the one document.
+  const print = (line: string) =>
+    (values.json ? process.stderr : process.stdout).write(`${line}\n`);
   const { SLACK_WEBHOOK_URL: webhookUrl, DBT_DUCKDB_PATH: duckdbPath } = process.env;
+  const runId = newRunId();
   const result = await runLocal({
     input,
     projectDir,
@@ -351,7 +357,7 @@ export async function localCommand(args: string[]): Promise<number> {
     ...(values.target === undefined ? {} : { target: values.target }),
     stage,
     stateDir: resolve(values['state-dir'] ?? join(REPO_ROOT, '.serverless-dbt')),
-    runId: newRunId(),
+    runId,
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(duckdbPath === undefined ? {} : { duckdbPath }),
     verbose: values.verbose ?? false,
@@ -368,19 +374,37 @@ export async function localCommand(args: string[]): Promise<number> {
     print(result.refusal);
   }
   const evaluation = result.evaluation;
-  if (evaluation === null) {
+  const exitCode = result.execution.status === 'SUCCEEDED' ? 0 : 1;
+  const report =
+    evaluation === null
+      ? null
+      : {
+          outcome: evaluation.output,
+          summary: evaluation.summary,
+          artifacts: existsSync(result.artifactsDir) ? result.artifactsDir : null,
+          docs: result.docsPage,
+        };
+  if (report === null) {
     print(
       `the run ended ${result.execution.status}: ${result.execution.error ?? ''} ${result.execution.cause ?? ''}`,
     );
   } else {
-    print(
-      formatReport({
-        outcome: evaluation.output,
-        summary: evaluation.summary,
-        artifacts: existsSync(result.artifactsDir) ? result.artifactsDir : null,
-        docs: result.docsPage,
-      }),
+    print(formatReport(report));
+  }
+  if (values.json) {
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          runId,
+          status: result.execution.status,
+          exitCode,
+          refusal: result.refusal,
+          report: report === null ? null : reportJson(report),
+        },
+        null,
+        2,
+      )}\n`,
     );
   }
-  return result.execution.status === 'SUCCEEDED' ? 0 : 1;
+  return exitCode;
 }

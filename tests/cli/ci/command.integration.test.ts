@@ -252,6 +252,24 @@ test("closing the pull request drops its schema and leaves live's alone", async 
   expect(inSchema(all, 'main')).toEqual(expect.arrayContaining(['orders', 'customers']));
 });
 
+test('with --json, stdout is one JSON document: the pull request, its schema, the annotations and the report', async () => {
+  // The schema is gone already: dropping it again is fine, as for a pull request never built.
+  const run = await ci(['drop', '--json']);
+  expect(run.code).toBe(0);
+  const document = JSON.parse(run.stdout) as {
+    pullRequest: number;
+    action: string;
+    stage: string;
+    exitCode: number;
+    annotations: string[];
+    report: { outcome: { verdict: string; job: string } };
+  };
+  expect(document).toMatchObject({ pullRequest: 42, action: 'drop', stage: 'live', exitCode: 0 });
+  expect(document.annotations).toEqual([]);
+  expect(document.report.outcome).toMatchObject({ verdict: 'SUCCEEDED', job: 'pr-42' });
+  expect(run.stderr).toContain('dropped schema main_pr_42');
+});
+
 describe('the command line', () => {
   const run = (args: string[]) => startCli(args, { ...process.env, ...moto.env }, 60_000).finished;
 

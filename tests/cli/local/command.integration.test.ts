@@ -244,6 +244,30 @@ describe('serverless-dbt local refuses bad input before dbt starts', () => {
     expect(run.stdout).not.toContain('Running with dbt=');
   });
 
+  test('with --json, stdout is one JSON document of the outcome and the progress goes to stderr', async () => {
+    const run = await runCommand([
+      '--json',
+      '--command',
+      'drop',
+      '--state-dir',
+      await stateFolder(),
+    ]);
+
+    expect(run.code).toBe(1);
+    const document = JSON.parse(run.stdout) as {
+      runId: string;
+      exitCode: number;
+      refusal: string;
+      report: { outcome: { verdict: string; runId: string } };
+    };
+    expect(document.exitCode).toBe(1);
+    expect(document.refusal).toMatch(/^InvalidRunInput: command: /);
+    expect(document.report.outcome.verdict).toBe('INVALID_INPUT');
+    expect(document.report.outcome.runId).toBe(document.runId);
+    expect(run.stderr).toMatch(/^── Prepare/m);
+    expect(run.stderr).toContain('FAILED: INVALID_INPUT');
+  });
+
   test('--vars that is not JSON: exit 1, InvalidRunInput naming vars, and the state machine never starts', async () => {
     const run = await runCommand(['--vars', '{bad', '--state-dir', await stateFolder()]);
 
