@@ -24,15 +24,9 @@ import {
   planDates,
 } from './backfill-plan.ts';
 import { type AwsClients, withClients } from './clients.ts';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  type CommandContext,
-  contextFrom,
-  parseCommandArgs,
-} from './context.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
-import { checkStage, executionArnOf, stackNameOf } from './names.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommandContext, openCommand } from './context.ts';
+import { JSON_OPTION, JSON_USAGE } from './json.ts';
+import { executionArnOf, stackNameOf } from './names.ts';
 import { isFinished, outcomeOf } from './outcome.ts';
 import { findStack } from './stack.ts';
 
@@ -92,13 +86,13 @@ export async function backfillCommand(
   args: string[],
   given: Partial<BackfillContext> = {},
 ): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: false,
+  });
+  if (opened === undefined) return 0;
+  const { values, stage, context, emit } = opened;
   if (values.job === undefined || values.job === '') {
     throw new UsageError(`--job is required (the scheduled job to backfill)\n\n${USAGE}`);
   }

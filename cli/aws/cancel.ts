@@ -13,15 +13,9 @@ import {
   releaseLockFunctionOf,
 } from './cancel-retry.ts';
 import { withClients } from './clients.ts';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  type CommandContext,
-  contextFrom,
-  parseCommandArgs,
-} from './context.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
-import { checkStage, executionArnOf, runIdFromArgument } from './names.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommandContext, openCommand } from './context.ts';
+import { JSON_OPTION, JSON_USAGE } from './json.ts';
+import { executionArnOf, runIdFromArgument } from './names.ts';
 import { isFinished, jobOf } from './outcome.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
@@ -49,13 +43,13 @@ export async function cancelCommand(
   args: string[],
   given: Partial<CommandContext> = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: true,
+  });
+  if (opened === undefined) return 0;
+  const { values, positionals, stage, context, emit } = opened;
   if (positionals.length !== 1) {
     throw new UsageError(`cancel takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
   }

@@ -4,6 +4,8 @@
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { SFNClientConfig } from '@aws-sdk/client-sfn';
 import { UsageError } from '../errors.ts';
+import { jsonOutput } from './json.ts';
+import { checkStage } from './names.ts';
 
 export interface CommandContext {
   /** Where AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL and the SDK's other settings come from. */
@@ -67,4 +69,55 @@ export function parseCommandArgs<const O extends Options>(
     }
     throw error;
   }
+}
+
+type Parsed<O extends Options> = ReturnType<typeof parseCommandArgs<O>>;
+
+/** An AWS command once its command line is read (openCommand). */
+export interface OpenedCommand<O extends Options, C extends CommandContext> {
+  values: Parsed<O>['values'];
+  positionals: string[];
+  /** --stage, checked. */
+  stage: string;
+  /** Where the lines for people go: with --json, nowhere, or stderr for a followed run. */
+  context: C;
+  /** Prints the one --json document; nothing without --json. */
+  emit: (document: unknown) => void;
+}
+
+/**
+ * What every AWS command does first: reads its options strictly, answers --help (undefined:
+ * the usage is printed, exit 0), checks --stage and sets up --json. `progressToStderr` says,
+ * from the options, whether the command follows a run whose progress a person still sees
+ * with --json.
+ */
+export function openCommand<const O extends Options, C extends CommandContext = CommandContext>(
+  args: string[],
+  given: Partial<C>,
+  command: {
+    options: O;
+    usage: string;
+    positionals: boolean;
+    progressToStderr?: (values: Parsed<O>['values']) => boolean;
+  },
+): OpenedCommand<O, C> | undefined {
+  const { values, positionals } = parseCommandArgs(
+    args,
+    command.options,
+    command.usage,
+    command.positionals,
+  );
+  const context = contextFrom(given) as C;
+  const flags = values as { help?: unknown; json?: unknown; stage?: unknown };
+  if (flags.help === true) {
+    context.out(command.usage);
+    return undefined;
+  }
+  const progress = command.progressToStderr?.(values) ? 'stderr' : 'dropped';
+  const { human, emit } = jsonOutput(context, flags.json === true, progress);
+  const stage = checkStage(
+    typeof flags.stage === 'string' ? flags.stage : undefined,
+    command.usage,
+  );
+  return { values, positionals, stage, context: human, emit };
 }

@@ -5,15 +5,9 @@
 import { CliError, UsageError } from '../errors.ts';
 import { DOCS_LINK_SECONDS, lastAttemptOf, objectExists, presignedLink } from './artifacts.ts';
 import { withClients } from './clients.ts';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  type CommandContext,
-  contextFrom,
-  parseCommandArgs,
-} from './context.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
-import { checkStage, docsPageOf, lastAttemptFileOf, runIdFromArgument } from './names.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommandContext, openCommand } from './context.ts';
+import { JSON_OPTION, JSON_USAGE } from './json.ts';
+import { docsPageOf, lastAttemptFileOf, runIdFromArgument } from './names.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
 
@@ -33,13 +27,13 @@ export async function docsCommand(
   args: string[],
   given: Partial<CommandContext> = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: true,
+  });
+  if (opened === undefined) return 0;
+  const { values, positionals, stage, context, emit } = opened;
   if (positionals.length > 1) {
     throw new UsageError(`docs takes at most one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
   }

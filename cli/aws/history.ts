@@ -11,13 +11,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { UsageError } from '../errors.ts';
 import { withClients } from './clients.ts';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  type CommandContext,
-  contextFrom,
-  parseCommandArgs,
-} from './context.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommandContext, openCommand } from './context.ts';
 import { formatHistory, formatProjection, type HistoryRow, monthlyProjection } from './format.ts';
 import {
   formatJobStats,
@@ -28,9 +22,9 @@ import {
   rowMatches,
   startedBefore,
 } from './history-filter.ts';
-import { isoOrNull, JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
+import { isoOrNull, JSON_OPTION, JSON_USAGE } from './json.ts';
 import { modelHistoryCommand } from './model-history.ts';
-import { checkStage, executionConsoleLink } from './names.ts';
+import { executionConsoleLink } from './names.ts';
 import { failedOutcomeIn, jobOf, outcomeFromOutput, verdictOf } from './outcome.ts';
 import { executionHistory, mapLimited } from './runs.ts';
 import { findStack } from './stack.ts';
@@ -79,13 +73,13 @@ export async function historyCommand(
   if (args.some((arg) => arg === '--model' || arg.startsWith('--model='))) {
     return modelHistoryCommand(args, given);
   }
-  const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(contextFrom(given), values.json);
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: false,
+  });
+  if (opened === undefined) return 0;
+  const { values, stage, context, emit } = opened;
   const limit = limitOf(values.limit);
   const job = values.job;
   const filter: HistoryFilter = {

@@ -11,11 +11,10 @@ import type { Report } from '../report.ts';
 import { lastAttemptOf, objectExists } from './artifacts.ts';
 import { howItEnded, RETRY_NEEDS, retryInputOf } from './cancel-retry.ts';
 import { withClients } from './clients.ts';
-import { COMMON_OPTIONS, COMMON_USAGE, contextFrom, parseCommandArgs } from './context.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, openCommand } from './context.ts';
 import { type FollowContext, pollInterval } from './follow.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
+import { JSON_OPTION, JSON_USAGE } from './json.ts';
 import {
-  checkStage,
   executionConsoleLink,
   executionNameFor,
   lastAttemptFileOf,
@@ -50,17 +49,14 @@ export async function retryCommand(
   args: string[],
   given: Partial<FollowContext> = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(
-    contextFrom(given),
-    values.json,
-    values.wait ? 'stderr' : 'dropped',
-  );
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: true,
+    progressToStderr: (values) => values.wait === true,
+  });
+  if (opened === undefined) return 0;
+  const { values, positionals, stage, context, emit } = opened;
   if (positionals.length !== 1) {
     throw new UsageError(`retry takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
   }

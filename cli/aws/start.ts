@@ -11,13 +11,7 @@ import { formatReport, type Report, type SummaryForReport } from '../report.ts';
 import { RUN_INPUT_OPTIONS, RUN_INPUT_USAGE, runInputFrom } from '../run-input-options.ts';
 import { docsLink, folderExists, lastAttemptOf, readSummary } from './artifacts.ts';
 import { type AwsClients, withClients } from './clients.ts';
-import {
-  COMMON_OPTIONS,
-  COMMON_USAGE,
-  type CommandContext,
-  contextFrom,
-  parseCommandArgs,
-} from './context.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, type CommandContext, openCommand } from './context.ts';
 import {
   type FollowContext,
   followRun,
@@ -26,9 +20,8 @@ import {
   stopOnCtrlC,
   stoppedFollowingNote,
 } from './follow.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput, reportJson } from './json.ts';
+import { JSON_OPTION, JSON_USAGE, reportJson } from './json.ts';
 import {
-  checkStage,
   executionConsoleLink,
   executionNameFor,
   lastAttemptFileOf,
@@ -75,17 +68,14 @@ export async function startCommand(
   args: string[],
   given: Partial<FollowContext> = {},
 ): Promise<number> {
-  const { values } = parseCommandArgs(args, OPTIONS, USAGE, false);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(
-    contextFrom(given),
-    values.json,
-    values.wait ? 'stderr' : 'dropped',
-  );
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: false,
+    progressToStderr: (values) => values.wait === true,
+  });
+  if (opened === undefined) return 0;
+  const { values, stage, context, emit } = opened;
   // The run input first: a mistake in it costs no AWS call (InvalidRunInput names the field).
   const input = runInputFrom(values);
   const spec = parseRunInput(input);

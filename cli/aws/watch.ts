@@ -5,11 +5,11 @@
 import { UsageError } from '../errors.ts';
 import type { Report } from '../report.ts';
 import { withClients } from './clients.ts';
-import { COMMON_OPTIONS, COMMON_USAGE, contextFrom, parseCommandArgs } from './context.ts';
+import { COMMON_OPTIONS, COMMON_USAGE, openCommand } from './context.ts';
 import { type FollowContext, pollInterval } from './follow.ts';
 import { utcTime } from './format.ts';
-import { JSON_OPTION, JSON_USAGE, jsonOutput } from './json.ts';
-import { checkStage, runIdFromArgument } from './names.ts';
+import { JSON_OPTION, JSON_USAGE } from './json.ts';
+import { runIdFromArgument } from './names.ts';
 import { isFinished } from './outcome.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
@@ -38,13 +38,14 @@ export async function watchCommand(
   args: string[],
   given: Partial<FollowContext> = {},
 ): Promise<number> {
-  const { values, positionals } = parseCommandArgs(args, OPTIONS, USAGE, true);
-  if (values.help) {
-    contextFrom(given).out(USAGE);
-    return 0;
-  }
-  const { human: context, emit } = jsonOutput(contextFrom(given), values.json, 'stderr');
-  const stage = checkStage(values.stage, USAGE);
+  const opened = openCommand(args, given, {
+    options: OPTIONS,
+    usage: USAGE,
+    positionals: true,
+    progressToStderr: () => true,
+  });
+  if (opened === undefined) return 0;
+  const { values, positionals, stage, context, emit } = opened;
   if (positionals.length !== 1) {
     throw new UsageError(`watch takes one RUN_ID (got ${positionals.length})\n\n${USAGE}`);
   }
