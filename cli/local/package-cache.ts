@@ -36,7 +36,7 @@ export const PACKAGE_INPUTS = [
 ] as const;
 
 // The files a complete package folder holds, besides one zip per function.
-const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
+export const TEMPLATE_FILE = 'cloudformation-template-update-stack.json';
 export const STATE_FILE = 'serverless-state.json';
 const LOCK_STALE_MS = 5 * 60_000;
 const WAIT_LIMIT_MS = 10 * 60_000;
@@ -109,35 +109,56 @@ export function packageEnvironment(parent: NodeJS.ProcessEnv = process.env): Nod
   };
 }
 
+/** How `serverless package` is run into a folder (replaced in the cache's tests). */
+export type Packager = (root: string, options: PackageOptions, into: string) => Promise<void>;
+
+/** How often a package is made again when the project changed while it was being made. */
+const PACKAGE_TRIES = 3;
+
 /**
  * Package the service (or reuse the cached package) and return its folder, which holds the
  * templates, serverless-state.json and one zip per function.
  */
-export async function packageDirectory(options: PackageOptions): Promise<string> {
+export async function packageDirectory(
+  options: PackageOptions,
+  packager: Packager = runPackage,
+): Promise<string> {
   const root = options.root ?? REPO_ROOT;
   const cache = join(root, '.serverless-dbt', 'package');
-  const target = join(cache, await packageHash(options));
-  if (isComplete(target)) return target;
-  await mkdir(cache, { recursive: true });
-  const lock = join(cache, '.lock');
-  await acquireLock(lock);
-  try {
+  for (let tries = 1; ; tries += 1) {
+    const hash = await packageHash(options);
+    const target = join(cache, hash);
     if (isComplete(target)) return target;
-    const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    await mkdir(cache, { recursive: true });
+    const lock = join(cache, '.lock');
+    await acquireLock(lock);
     try {
-      await runPackage(root, options, temporary);
-      await rename(temporary, target).catch(async (error: unknown) => {
-        // Another process put a complete package there first: theirs is as good as ours.
-        if (!isComplete(target)) throw error;
-      });
-      await pruneCache(cache, target);
+      if (isComplete(target)) return target;
+      const temporary = `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      try {
+        await packager(root, options, temporary);
+        // A file edited while `serverless package` ran may or may not be in the package:
+        // stored under either hash, it would be taken later for a project it does not match.
+        if ((await packageHash(options)) === hash) {
+          await rename(temporary, target).catch(async (error: unknown) => {
+            // Another process put a complete package there first: theirs is as good as ours.
+            if (!isComplete(target)) throw error;
+          });
+          await pruneCache(cache, target);
+          return target;
+        }
+      } finally {
+        await rm(temporary, { recursive: true, force: true });
+      }
     } finally {
-      await rm(temporary, { recursive: true, force: true });
+      await rm(lock, { recursive: true, force: true });
     }
-  } finally {
-    await rm(lock, { recursive: true, force: true });
+    if (tries >= PACKAGE_TRIES) {
+      throw new Error(
+        `the project changed while it was being packaged, ${PACKAGE_TRIES} times: run again once the edits are saved`,
+      );
+    }
   }
-  return target;
 }
 
 function isComplete(directory: string): boolean {
