@@ -1,13 +1,5 @@
-// serverless-dbt retry --stage S RUN_ID [--wait]
-// Reruns what failed in a run: starts a run of the same job with `command: retry` and
-// `retryOf` the run, carrying the rest of its input that a retry accepts (cancel-retry.ts).
-// The container's `dbt retry` starts from the run's last attempt's run_results.json and
-// manifest.json, so a run that left none (refused input, overlap, stopped before its task) is
-// refused here, as are a run that succeeded and one still running.
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { parseRunInput } from '../../functions/shared/run-input.ts';
 import { CliError, UsageError } from '../errors.ts';
-import type { Report } from '../report.ts';
 import { lastAttemptOf, objectExists } from './artifacts.ts';
 import { howItEnded, RETRY_NEEDS, retryInputOf } from './cancel-retry.ts';
 import { withClients } from './clients.ts';
@@ -15,7 +7,6 @@ import { COMMON_OPTIONS, COMMON_USAGE, openCommand } from './context.ts';
 import { type FollowContext, pollInterval } from './follow.ts';
 import { JSON_OPTION, JSON_USAGE } from './json.ts';
 import {
-  executionConsoleLink,
   executionNameFor,
   lastAttemptFileOf,
   objectIn,
@@ -25,7 +16,7 @@ import {
 import { isFinished } from './outcome.ts';
 import { describeRun } from './runs.ts';
 import { findStack } from './stack.ts';
-import { endedJson, followAndReport } from './start.ts';
+import { startAndFollow } from './start.ts';
 
 const USAGE = `usage: serverless-dbt retry --stage STAGE RUN_ID [--wait] [--json]
 
@@ -96,54 +87,21 @@ export async function retryCommand(
     // named before anything is started.
     const spec = parseRunInput(input);
     const name = executionNameFor(spec.job, input, context.now());
-    let executionArn: string;
-    try {
-      const started = await clients
-        .sfn()
-        .send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-      executionArn = started.executionArn ?? '';
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
-        throw new CliError(
-          `a run named ${name} already exists with another input or has ended: retry again in a second`,
-        );
-      }
-      throw error;
-    }
-    context.out(`started run ${name} (stage ${stage}): a retry of ${runId}`);
-    context.out(`from:      ${folder}`);
-    context.out(`execution: ${executionArn}`);
-    context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
-    const started = {
-      runId: name,
-      stage,
-      job: spec.job,
-      retryOf: runId,
-      from: folder,
-      executionArn,
-      console: executionConsoleLink(executionArn, clients.region),
-    };
-    if (!values.wait) {
-      emit(started);
-      return 0;
-    }
-
-    // As start --wait: the retry's states and dbt log as they come, then its summary.
-    context.out('');
-    let ended: Report | undefined;
-    const exitCode = await followAndReport(
-      clients,
-      context,
-      stack,
-      {
-        executionArn,
-        runId: name,
-        pollMs: pollInterval(context.env.SERVERLESS_DBT_POLL_MS),
-        stop: given.stop,
-      },
-      values.json ? (report) => (ended = report) : undefined,
-    );
-    emit(endedJson(started, exitCode, ended));
-    return exitCode;
+    // Started as `start` starts a run; with --wait, followed as `start --wait` follows it.
+    return startAndFollow(clients, context, stack, {
+      name,
+      input,
+      again: 'retry',
+      headline: [
+        `started run ${name} (stage ${stage}): a retry of ${runId}`,
+        `from:      ${folder}`,
+      ],
+      started: { runId: name, stage, job: spec.job, retryOf: runId, from: folder },
+      wait: values.wait === true,
+      json: values.json === true,
+      emit,
+      pollMs: pollInterval(context.env.SERVERLESS_DBT_POLL_MS),
+      stop: given.stop,
+    });
   });
 }

@@ -84,48 +84,89 @@ export async function startCommand(
 
   return withClients(context, { stage, region: values.region }, async (clients) => {
     const stack = await findStack(clients.cloudFormation(), stage, clients.region);
-    const stateMachineArn = stack.output('StateMachineArn');
-    let executionArn: string;
-    try {
-      const started = await clients.sfn().send(
-        // The input as the user gave it: Prepare fills the defaults, as for any trigger.
-        new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }),
-      );
-      executionArn = started.executionArn ?? '';
-    } catch (error) {
-      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
-        throw new CliError(
-          `a run named ${name} already exists with another input or has ended: start again in a second`,
-        );
-      }
-      throw error;
-    }
-    context.out(`started run ${name} (stage ${stage})`);
-    context.out(`execution: ${executionArn}`);
-    context.out(`console:   ${executionConsoleLink(executionArn, clients.region)}`);
-    const started = {
-      runId: name,
-      stage,
-      job: spec.job,
-      executionArn,
-      console: executionConsoleLink(executionArn, clients.region),
-    };
-    if (!values.wait) {
-      emit(started);
-      return 0;
-    }
-    context.out('');
-    let ended: Report | undefined;
-    const exitCode = await followAndReport(
-      clients,
-      context,
-      stack,
-      { executionArn, runId: name, pollMs, stop: given.stop },
-      values.json ? (report) => (ended = report) : undefined,
-    );
-    emit(endedJson(started, exitCode, ended));
-    return exitCode;
+    return startAndFollow(clients, context, stack, {
+      name,
+      input,
+      again: 'start',
+      headline: [`started run ${name} (stage ${stage})`],
+      started: { runId: name, stage, job: spec.job },
+      wait: values.wait === true,
+      json: values.json === true,
+      emit,
+      pollMs,
+      stop: given.stop,
+    });
   });
+}
+
+/** A run to start, and how to report it (startAndFollow). */
+export interface RunToStart {
+  /** The execution's name (executionNameFor: the same input at the same minute is one run). */
+  name: string;
+  input: unknown;
+  /** The command to name when the name is taken: `start` or `retry`. */
+  again: string;
+  /** The lines said first, before the execution and its console link. */
+  headline: string[];
+  /** The --json document's fields besides the execution and its link. */
+  started: Record<string, unknown>;
+  wait: boolean;
+  json: boolean;
+  emit: (document: unknown) => void;
+  pollMs: number;
+  stop: AbortSignal | undefined;
+}
+
+/**
+ * `start` and `retry`: starts the execution (the input as given: Prepare fills the defaults,
+ * as for any trigger), says where it is, and with --wait follows it to its end (watch's
+ * follower); returns the exit code.
+ */
+export async function startAndFollow(
+  clients: AwsClients,
+  context: CommandContext,
+  stack: Stack,
+  run: RunToStart,
+): Promise<number> {
+  const { name } = run;
+  let executionArn: string;
+  try {
+    const started = await clients.sfn().send(
+      new StartExecutionCommand({
+        stateMachineArn: stack.output('StateMachineArn'),
+        name,
+        input: JSON.stringify(run.input),
+      }),
+    );
+    executionArn = started.executionArn ?? '';
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+      throw new CliError(
+        `a run named ${name} already exists with another input or has ended: ${run.again} again in a second`,
+      );
+    }
+    throw error;
+  }
+  const consoleLink = executionConsoleLink(executionArn, clients.region);
+  for (const line of run.headline) context.out(line);
+  context.out(`execution: ${executionArn}`);
+  context.out(`console:   ${consoleLink}`);
+  const started = { ...run.started, executionArn, console: consoleLink };
+  if (!run.wait) {
+    run.emit(started);
+    return 0;
+  }
+  context.out('');
+  let ended: Report | undefined;
+  const exitCode = await followAndReport(
+    clients,
+    context,
+    stack,
+    { executionArn, runId: name, pollMs: run.pollMs, stop: run.stop },
+    run.json ? (report) => (ended = report) : undefined,
+  );
+  run.emit(endedJson(started, exitCode, ended));
+  return exitCode;
 }
 
 /**
