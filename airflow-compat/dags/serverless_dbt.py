@@ -34,15 +34,19 @@ from serverless_dbt_lib.execution import SETTINGS, SettingError, input_from_para
 from serverless_dbt_lib.operators import DbtRunSensor, StartDbtRunOperator
 from serverless_dbt_lib.run_input import FIELDS, InvalidRunInput, param_schema, validate_run_input
 
-try:  # Airflow 3
+try:  # Airflow 3.0+
     from airflow.sdk import DAG, Param, Variable, get_current_context, task
-    from airflow.sdk.exceptions import AirflowFailException
 except ImportError:  # Airflow 2 (tested with 2.11)
     from airflow.decorators import task
-    from airflow.exceptions import AirflowFailException
     from airflow.models import DAG, Variable
     from airflow.models.param import Param
     from airflow.operators.python import get_current_context
+# Apart from the above: Airflow 3.0's task SDK has no exceptions yet (they are still, and not
+# deprecated, in airflow.exceptions), and one try for both would send 3.0 to Airflow 2's shims.
+try:  # Airflow 3.1+
+    from airflow.sdk.exceptions import AirflowFailException
+except ImportError:  # Airflow 2 and 3.0
+    from airflow.exceptions import AirflowFailException
 
 try:
     from airflow.providers.common.compat.sdk import conf
@@ -86,8 +90,9 @@ with DAG(
     params={name: _param(name) for name in FIELDS},
     doc_md=__doc__,
 ) as dag:
-
-    @task(retries=0)
+    # One XCom for the whole plan: `-> dict` would otherwise push each key as its own, and
+    # Airflow 3.0 refuses a None one (the region when the connection's is used).
+    @task(retries=0, multiple_outputs=False)
     def run_input() -> dict:
         """Validate the run input and plan the execution: no AWS call yet."""
         context = get_current_context()

@@ -58,6 +58,14 @@ MACHINES = {
             "Failed": {"Type": "Fail", **FAILURE},
         },
     },
+    # Still running when any test's wait ends.
+    "runs-long": {
+        "StartAt": "RunDbt",
+        "States": {
+            "RunDbt": {"Type": "Wait", "Seconds": 3600, "Next": "Succeeded"},
+            "Succeeded": {"Type": "Pass", "Result": SUCCESS_OUTPUT, "End": True},
+        },
+    },
 }
 
 

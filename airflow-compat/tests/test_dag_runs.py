@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
 import pytest
-from conftest import DAGS, FAILURE, HERE, SUCCESS_OUTPUT, Moto
+from conftest import DAGS, FAILURE, HERE, SUCCESS_OUTPUT, DagRunResult, Moto
+
+sys.path.insert(0, str(DAGS))
+from serverless_dbt_lib.execution import execution_arn, execution_name
 
 
 def _names(moto: Moto, machine: str) -> list[str]:
@@ -54,7 +59,26 @@ def test_the_dag_imports_without_errors_and_without_aws(airflow_env: dict[str, s
         assert result["descriptions"][name] == schema["description"], name
 
 
-def test_a_succeeding_execution_makes_the_dag_run_succeed(run_dag, moto: Moto) -> None:
+def _execution_of(moto: Moto, machine: str, run: DagRunResult) -> str:
+    return execution_arn(moto.arns[machine], execution_name("serverless_dbt", run.result["runId"]))
+
+
+def _assert_console_links(run: DagRunResult, moto: Moto, machine: str, deferrable: bool) -> None:
+    """The provider's console links, which its execute() stores and the DAG's operator keeps."""
+    start = run.result["links"]["start_execution"]
+    assert start.keys() == {"_state_machine_details", "_state_machine_executions_details"}
+    assert start["_state_machine_details"].startswith("https://console.aws.amazon.com/states/")
+    # The provider's links quote the ARN.
+    assert moto.arns[machine] in unquote(start["_state_machine_details"])
+    assert _execution_of(moto, machine, run) in unquote(start["_state_machine_executions_details"])
+    if deferrable:
+        assert "wait_for_execution" not in run.result["links"]
+    else:
+        wait = run.result["links"]["wait_for_execution"]
+        assert wait == {"_state_machine_executions_details": start["_state_machine_executions_details"]}
+
+
+def test_a_succeeding_execution_makes_the_dag_run_succeed_with_console_links(run_dag, moto: Moto) -> None:
     conf = {"job": "nightly_marts", "select": "tag:nightly +orders", "vars": {"day": "2026-11-24"}}
     run = run_dag(conf, machine="succeeds")
     assert run.result.get("state") == "success", run.log[-6000:]
@@ -65,6 +89,7 @@ def test_a_succeeding_execution_makes_the_dag_run_succeed(run_dag, moto: Moto) -
     }
     assert "verdict SUCCEEDED" in run.log
     assert SUCCESS_OUTPUT["reason"] in run.log
+    _assert_console_links(run, moto, "succeeds", deferrable=False)
     (execution,) = [e for e in moto.executions("succeeds") if e["name"].startswith("airflow-serverless_dbt-")]
     described = moto.client().describe_execution(executionArn=execution["executionArn"])
     # The filled run input, exactly as the shared vectors fill it.
@@ -93,7 +118,10 @@ def test_a_failing_execution_fails_the_dag_run_with_its_verdict_and_reason(run_d
 
 
 @pytest.mark.parametrize("machine", ["succeeds", "fails"])
-def test_deferrable_waits_in_the_trigger_and_reports_the_outcome(run_dag, moto: Moto, machine: str) -> None:
+def test_deferrable_waits_in_the_trigger_and_reports_the_outcome_with_console_links(
+    run_dag, moto: Moto, machine: str
+) -> None:
+    before = len(moto.executions(machine))
     run = run_dag({"command": "run"}, machine=machine, deferrable=True)
     assert run.result.get("tasks", {}).keys() == {"run_input", "start_execution"}, run.log[-6000:]
     assert "waiting in the triggerer" in run.log
@@ -102,9 +130,41 @@ def test_deferrable_waits_in_the_trigger_and_reports_the_outcome(run_dag, moto: 
         assert "verdict SUCCEEDED" in run.log
         assert SUCCESS_OUTPUT["reason"] in run.log
     else:
+        # Whether the provider's trigger sends an error event (9.25.0 and later) or raises
+        # (before: MWAA's pins), the same verdict line, and a failure without a retry.
         assert run.result["state"] == "failed", run.log[-6000:]
+        assert run.result["tasks"]["start_execution"] == "failed"
         assert f"verdict {FAILURE['Error']}" in run.log
         assert FAILURE["Cause"] in run.log
+    assert len(moto.executions(machine)) == before + 1
+    _assert_console_links(run, moto, machine, deferrable=True)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sensor", "deferrable"])
+def test_a_run_that_outlives_the_wait_fails_without_retry_saying_how_to_follow_it(
+    run_dag, moto: Moto, deferrable: bool
+) -> None:
+    # The shortest real wait is 27 minutes (a 60 s run's two attempts and margins): the harness
+    # shortens it to 3 s. The stand-in execution runs for an hour.
+    run = run_dag(
+        {"command": "run"}, machine="runs-long", deferrable=deferrable, SERVERLESS_DBT_TEST_WAIT_SECONDS="3"
+    )
+    waiting_task = "start_execution" if deferrable else "wait_for_execution"
+    assert run.result.get("state") == "failed", run.log[-6000:]
+    assert run.result["tasks"][waiting_task] == "failed"  # not up_for_retry
+    execution = _execution_of(moto, "runs-long", run)
+    name = execution.rsplit(":", 1)[1]
+    said = rf"serverless-dbt run {name} is still RUNNING after \d+ s, longer than the 3 s.*"
+    message = re.search(said, run.log)
+    assert message, run.log[-6000:]
+    assert "it goes on in Step Functions, but this task stops following it" in message[0]
+    assert f"aws stepfunctions describe-execution --execution-arn {execution}" in message[0]
+    assert f"#/v2/executions/details/{execution}" in message[0]
+    assert "raise the setting to match, then clear this task" in message[0]
+    # Not Airflow's own words, which say none of this (a traceback may quote their source).
+    assert not re.search(r"Sensor has timed out; run duration of \d", run.log)
+    described = moto.client().describe_execution(executionArn=execution)
+    assert described["status"] == "RUNNING"
 
 
 # Each rule is held to the shared vectors in test_run_input.py; here, one refusal of each kind

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -90,8 +91,9 @@ def test_the_wait_covers_every_attempt_of_the_run_as_the_lock_does() -> None:
     assert wait_seconds(86400) <= execution.STATE_MACHINE_TIMEOUT_SECONDS + 300
     for total, delay in [(8700, 60), (8700, 7), (60, 3600), (90300, 60)]:
         attempts = waiter_attempts(total, delay)
-        assert attempts * delay >= total
-        assert (attempts - 1) * delay < total or attempts == 1
+        # The first poll is at once: the delays between the polls span the whole wait.
+        assert (attempts - 1) * delay >= total
+        assert (attempts - 2) * delay < total
 
 
 def test_the_providers_default_wait_would_give_up_too_early() -> None:
@@ -185,7 +187,7 @@ def test_the_plan_holds_the_input_the_name_and_a_wait_for_the_runs_limit() -> No
     assert plan["name"] == execution_name("serverless_dbt", run_id)
     assert plan["executionArn"] == execution_arn(MACHINE, plan["name"])
     assert plan["waitSeconds"] == wait_seconds(7200)
-    assert plan["pollSeconds"] * plan["waiterAttempts"] >= plan["waitSeconds"]
+    assert plan["pollSeconds"] * (plan["waiterAttempts"] - 1) >= plan["waitSeconds"]
     assert plan["awsConnId"] == "aws_default"
     json.dumps(plan)  # XCom
 
@@ -232,3 +234,39 @@ def test_the_wait_ends_with_the_state_machines_own_limit() -> None:
     found = re.search(r"^TimeoutSeconds: (\d+)$", definition, re.MULTILINE)
     assert found, "the state machine has no TimeoutSeconds any more"
     assert int(found.group(1)) == execution.STATE_MACHINE_TIMEOUT_SECONDS
+
+
+def test_an_executions_age_comes_from_its_start_date() -> None:
+    started = datetime(2026, 12, 2, 6, 0, 0, tzinfo=UTC)
+    assert execution.execution_age_seconds({"startDate": started}, started + timedelta(seconds=90.9)) == 90
+    assert execution.execution_age_seconds({}, started) == 0
+
+
+@pytest.mark.parametrize(
+    ("partition", "domain"),
+    [("aws", "console.aws.amazon.com"), ("aws-cn", "console.amazonaws.cn")],
+)
+def test_the_console_link_is_the_executions_page_in_its_region(partition: str, domain: str) -> None:
+    arn = f"arn:{partition}:states:eu-west-1:123456789012:execution:serverless-dbt-live-dbt-run:run-1"
+    assert execution.console_url(arn) == (
+        f"https://eu-west-1.{domain}/states/home?region=eu-west-1#/v2/executions/details/{arn}"
+    )
+
+
+def test_a_run_that_outlived_its_wait_is_named_with_how_to_follow_it() -> None:
+    settings = {**SETTINGS, "serverless_dbt_state_machine_arn": MACHINE}
+    plan = plan_run(validate_run_input({}), "serverless_dbt", "manual__1", settings.get)
+    text = execution.outlived_wait(plan, "RUNNING", 9001)
+    assert text.startswith(
+        f"serverless-dbt run {plan['name']} is still RUNNING after 9001 s, longer than the 8700 s"
+    )
+    assert f"`aws stepfunctions describe-execution --execution-arn {plan['executionArn']}`" in text
+    assert execution.console_url(plan["executionArn"]) in text
+    # With no limit of its own, the run's limit is the stage's: the setting may be too low.
+    assert "raise the setting to match" in text
+    limited = plan_run(
+        validate_run_input({"timeoutSeconds": 600}), "serverless_dbt", "manual__1", settings.get
+    )
+    assert "raise the setting" not in execution.outlived_wait(limited, "RUNNING", 9001)
+    early = execution.stopped_early(plan, "RUNNING", 10, "Trigger failure")
+    assert "the wait stopped (Trigger failure); a retry of this task follows the same execution" in early

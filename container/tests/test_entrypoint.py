@@ -4,6 +4,7 @@ code reached by a real cause, summary.json, freshness modes, retry, refusals and
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -507,7 +508,11 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     process = subprocess.Popen(
         [sys.executable, str(ENTRYPOINT)],
         env=project.env(
-            "stopped-run", {"select": "slow", "freshness": "skip", "docs": False}, STOP_GRACE_SECONDS="2"
+            "stopped-run",
+            {"select": "slow", "freshness": "skip", "docs": False},
+            STOP_GRACE_SECONDS="2",
+            # A process that does not end gets SIGABRT below: its threads' stacks say where it hangs.
+            PYTHONFAULTHANDLER="1",
         ),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -522,6 +527,10 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     process.terminate()
     try:
         output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        output, _ = process.communicate(timeout=30)
+        raise AssertionError(f"the entrypoint was still running 30 s after SIGTERM:\n{output}") from None
     finally:
         process.kill()
 

@@ -148,6 +148,31 @@ describe('ci.yml: every check on every change', () => {
     expect(ci.permissions).toEqual({ contents: 'read' });
     for (const found of Object.values(ci.jobs)) expect(found.permissions).toBeUndefined();
   });
+
+  test('bin/test gets Python 3.11 as python3 and 3.12 for the Airflow 3.0 line, and caches pip by every Airflow line pin file', () => {
+    const setups = steps(job('ci.yml', 'checks')).filter(usesAction('actions/setup-python'));
+    expect(setups).toHaveLength(1);
+    const lines = (value: unknown) =>
+      String(value ?? '')
+        .trim()
+        .split('\n')
+        .map((line) => line.trim());
+    // setup-python makes the last version listed the default python3.
+    expect(lines(setups[0]?.with?.['python-version'])).toEqual(['3.12', '3.11']);
+    // Each Airflow line's venv (airflow-compat/setup) is installed from its constraints.txt.
+    const airflowLines = readdirSync(join(REPO, 'airflow-compat'), { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && /^airflow[\d.]+$/.test(entry.name))
+      .map((entry) => `airflow-compat/${entry.name}/constraints.txt`);
+    expect(airflowLines).toEqual(
+      expect.arrayContaining([
+        'airflow-compat/airflow3.0/constraints.txt',
+        'airflow-compat/airflow2/constraints.txt',
+      ]),
+    );
+    expect(lines(setups[0]?.with?.['cache-dependency-path'])).toEqual(
+      expect.arrayContaining(['airflow-compat/constraints.txt', ...airflowLines]),
+    );
+  });
 });
 
 describe('deploy.yml: a push to main becomes deployed stages', () => {
@@ -231,6 +256,51 @@ describe('deploy.yml: a push to main becomes deployed stages', () => {
     expect(dags?.if).toBe("vars.MWAA_DAGS_BUCKET != ''");
     expect(dags?.env?.MWAA_DAGS_BUCKET).toBe(expr('vars.MWAA_DAGS_BUCKET'));
   });
+
+  const MWAA_SETTINGS = {
+    MWAA_DAGS_BUCKET: '--bucket',
+    MWAA_ENVIRONMENT: '--environment',
+    MWAA_AIRFLOW_VERSION: '--airflow-version',
+    MWAA_REQUIREMENTS: '--requirements',
+  };
+
+  test.each(STAGES)(
+    '%s: gives the DAG step its four variables, each as its option, empty ones as empty values',
+    (stage) => {
+      const dags = steps(job('deploy.yml', stage)).find(runs(/^scripts\/deploy-stage dags /));
+      expect(dags?.env).toEqual(
+        Object.fromEntries(Object.keys(MWAA_SETTINGS).map((name) => [name, expr(`vars.${name}`)])),
+      );
+      // The step's shell, with a scripts/deploy-stage that prints its arguments.
+      const folder = mkdtempSync(join(tmpdir(), 'deploy-dags-step-'));
+      try {
+        mkdirSync(join(folder, 'scripts'));
+        writeFileSync(
+          join(folder, 'scripts', 'deploy-stage'),
+          '#!/usr/bin/env bash\nprintf "[%s]\\n" "$@"\n',
+        );
+        chmodSync(join(folder, 'scripts', 'deploy-stage'), 0o755);
+        const values = {
+          MWAA_DAGS_BUCKET: 'mwaa-acme',
+          MWAA_ENVIRONMENT: 'analytics',
+          MWAA_AIRFLOW_VERSION: '',
+          MWAA_REQUIREMENTS: 'requirements/prod.txt',
+        };
+        const printed = execFileSync('bash', ['-eo', 'pipefail', '-c', dags?.run ?? 'exit 99'], {
+          cwd: folder,
+          env: { PATH: process.env.PATH ?? '', ...values },
+          encoding: 'utf8',
+        });
+        const expected = Object.entries(MWAA_SETTINGS).flatMap(([name, option]) => [
+          `[${option}]`,
+          `[${values[name as keyof typeof values]}]`,
+        ]);
+        expect(printed.trimEnd().split('\n')).toEqual(['[dags]', ...expected]);
+      } finally {
+        rmSync(folder, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('dev and live run the very same steps', () => {
     expect(steps(job('deploy.yml', 'live'))).toEqual(steps(job('deploy.yml', 'dev')));

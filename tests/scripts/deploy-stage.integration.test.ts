@@ -2,15 +2,27 @@
 // AWS CLI, against a moto server. A real `serverless deploy` needs AWS, so the tests that reach
 // it give the script a stand-in (SERVERLESS) that records its arguments and creates the stage's
 // stack, with its ECR repository, in moto; `settings` reads serverless.yml with the real osls.
+// moto has no MWAA: an `aws` stand-in answers `aws mwaa` from a file and records the calls,
+// and hands every other command to the real AWS CLI.
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
   CreateBucketCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -49,6 +61,48 @@ case "$1" in
 esac
 `;
 
+// Stands in for the AWS CLI's `aws mwaa` (moto has no MWAA): the environments are a JSON file
+// (MWAA_STATE: name -> GetEnvironment's Environment), update-environment changes the file as
+// MWAA would (the requirements version, UPDATING), each call is recorded as a JSON array in
+// MWAA_CALLS, --query is applied with jmespath and --output text printed as the CLI prints it.
+const FAKE_AWS = `#!/usr/bin/env bash
+if [[ "\${1:-}" == mwaa ]]; then exec "$FAKE_PYTHON" "$FAKE_MWAA" "\${@:2}"; fi
+exec "$REAL_AWS" "$@"
+`;
+const FAKE_MWAA = `
+import json, os, sys
+import jmespath
+
+operation, arguments = sys.argv[1], sys.argv[2:]
+options = dict(zip(arguments[::2], arguments[1::2]))
+with open(os.environ["MWAA_CALLS"], "a") as calls:
+    calls.write(json.dumps([operation, *arguments]) + "\\n")
+with open(os.environ["MWAA_STATE"]) as file:
+    environments = json.load(file)
+name = options.get("--name")
+environment = environments.get(name)
+if environment is None:
+    sys.exit(f"An error occurred (ResourceNotFoundException) when calling the {operation} operation: Environment {name} not found")
+if operation == "get-environment":
+    result = {"Environment": environment}
+elif operation == "update-environment":
+    environment["RequirementsS3Path"] = options["--requirements-s3-path"]
+    environment["RequirementsS3ObjectVersion"] = options["--requirements-s3-object-version"]
+    environment["Status"] = "UPDATING"
+    with open(os.environ["MWAA_STATE"], "w") as file:
+        json.dump(environments, file)
+    result = {"Arn": environment["Arn"]}
+else:
+    sys.exit(f"the stand-in does not know aws mwaa {operation}")
+if "--query" in options:
+    result = jmespath.search(options["--query"], result)
+if options.get("--output") == "text":
+    values = result if isinstance(result, list) else [result]
+    print("\\t".join("None" if value is None else str(value) for value in values))
+else:
+    print(json.dumps(result))
+`;
+
 // Each AWS CLI call starts a Python process (about half a second, more on a busy machine).
 jest.setTimeout(60_000);
 
@@ -60,6 +114,7 @@ if (spawnSync('aws', ['--version']).error) {
 
 let moto: Moto;
 let work: string;
+let realAws: string;
 let cloudFormation: CloudFormationClient;
 let s3: S3Client;
 
@@ -69,6 +124,12 @@ beforeAll(async () => {
   writeFileSync(join(work, 'template.yml'), TEMPLATE);
   writeFileSync(join(work, 'serverless'), FAKE_SERVERLESS);
   chmodSync(join(work, 'serverless'), 0o755);
+  mkdirSync(join(work, 'bin'));
+  writeFileSync(join(work, 'bin', 'aws'), FAKE_AWS);
+  chmodSync(join(work, 'bin', 'aws'), 0o755);
+  writeFileSync(join(work, 'fake_mwaa.py'), FAKE_MWAA);
+  writeFileSync(join(work, 'no-environments.json'), '{}');
+  realAws = spawnSync('bash', ['-c', 'command -v aws'], { encoding: 'utf8' }).stdout.trim();
   cloudFormation = new CloudFormationClient(moto.clientConfig);
   s3 = new S3Client(moto.clientConfig);
 }, 60_000);
@@ -78,14 +139,19 @@ afterAll(async () => {
 });
 
 let runCount = 0;
-/** Runs the script against moto; `fake` gives it the serverless stand-in. */
+/**
+ * Runs the script against moto; `fake` gives it the serverless stand-in, `mwaa` the file of
+ * MWAA environments the `aws mwaa` stand-in answers from (none by default).
+ */
 function deployStage(
   args: string[],
-  options: { fake?: boolean; architecture?: string } = {},
-): SpawnSyncReturns<string> & { calls: string[] } {
+  options: { fake?: boolean; architecture?: string; mwaa?: string } = {},
+): SpawnSyncReturns<string> & { calls: string[]; mwaaCalls: string[][] } {
   runCount += 1;
   const calls = join(work, `calls-${runCount}`);
   writeFileSync(calls, '');
+  const mwaaCalls = join(work, `mwaa-calls-${runCount}`);
+  writeFileSync(mwaaCalls, '');
   const env: Record<string, string | undefined> = {
     ...process.env,
     ...moto.env,
@@ -98,6 +164,12 @@ function deployStage(
     TEMPLATE: join(work, 'template.yml'),
     FAKE_ARCHITECTURE: options.architecture ?? 'X86_64',
     SERVERLESS: options.fake ? join(work, 'serverless') : undefined,
+    PATH: `${join(work, 'bin')}:${process.env.PATH}`,
+    REAL_AWS: realAws,
+    FAKE_PYTHON: join(REPO_ROOT, '.venv', 'bin', 'python'),
+    FAKE_MWAA: join(work, 'fake_mwaa.py'),
+    MWAA_STATE: options.mwaa ?? join(work, 'no-environments.json'),
+    MWAA_CALLS: mwaaCalls,
   };
   const result = spawnSync(SCRIPT, args, {
     cwd: REPO_ROOT,
@@ -105,7 +177,14 @@ function deployStage(
     env,
     timeout: 60_000,
   });
-  return { ...result, calls: readFileSync(calls, 'utf8').split('\n').filter(Boolean) };
+  return {
+    ...result,
+    calls: readFileSync(calls, 'utf8').split('\n').filter(Boolean),
+    mwaaCalls: readFileSync(mwaaCalls, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as string[]),
+  };
 }
 
 async function createStack(stage: string): Promise<void> {
@@ -318,7 +397,7 @@ describe('scripts/deploy-stage dags', () => {
     await put('dags/other_dag.py', '# someone else');
     await put('dags/serverless_dbt_lib/removed.py', '# a helper this version no longer has');
 
-    const result = deployStage(['dags', '--bucket', 'mwaa-one']);
+    const result = deployStage(['dags', '--bucket', 'mwaa-one', '--requirements', 'off']);
     expect(result.stderr).toContain('copied the Airflow DAG to s3://mwaa-one/dags/');
     expect(result.status).toBe(0);
     expect(await keys('mwaa-one')).toEqual(
@@ -332,7 +411,7 @@ describe('scripts/deploy-stage dags', () => {
     );
 
     // Again: nothing is added twice.
-    expect(deployStage(['dags', '--bucket', 'mwaa-one']).status).toBe(0);
+    expect(deployStage(['dags', '--bucket', 'mwaa-one', '--requirements', 'off']).status).toBe(0);
     expect(await objectText('mwaa-one', 'dags/.airflowignore')).toBe(
       'other_helpers\nserverless_dbt_lib\n',
     );
@@ -340,7 +419,7 @@ describe('scripts/deploy-stage dags', () => {
 
   test("copies the DAG's own .airflowignore where the folder has none", async () => {
     await s3.send(new CreateBucketCommand({ Bucket: 'mwaa-two' }));
-    const result = deployStage(['dags', '--bucket', 'mwaa-two']);
+    const result = deployStage(['dags', '--bucket', 'mwaa-two', '--requirements', 'off']);
     expect(result.status).toBe(0);
     expect(await objectText('mwaa-two', 'dags/.airflowignore')).toBe(
       readFileSync(join(DAGS, '.airflowignore'), 'utf8'),
@@ -357,5 +436,395 @@ describe('scripts/deploy-stage dags', () => {
       expect(result.stderr).toContain(`--bucket '${bucket}' is not an S3 bucket name`);
       expect(result.stderr).toContain('check MWAA_DAGS_BUCKET');
     }
+  });
+});
+
+describe("scripts/deploy-stage dags: the DAG's requirements in the environment's requirements file", () => {
+  const PROVIDER = 'apache-airflow-providers-amazon[aiobotocore]';
+  const constraintOf = (airflow: string, python: string) =>
+    `--constraint "https://raw.githubusercontent.com/apache/airflow/constraints-${airflow}/constraints-${python}.txt"`;
+  const OURS = "# serverless-dbt's Airflow DAG (scripts/deploy-stage dags):";
+
+  /** A bucket as MWAA needs it (versioned), with the given objects. */
+  async function versionedBucket(bucket: string, objects: Record<string, string> = {}) {
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    await s3.send(
+      new PutBucketVersioningCommand({
+        Bucket: bucket,
+        VersioningConfiguration: { Status: 'Enabled' },
+      }),
+    );
+    for (const [Key, Body] of Object.entries(objects)) {
+      await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+    }
+  }
+  async function versionOf(bucket: string, key: string): Promise<string> {
+    return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).VersionId ?? '';
+  }
+  async function versionCount(bucket: string, key: string): Promise<number> {
+    const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key }));
+    return (listed.Versions ?? []).filter((version) => version.Key === key).length;
+  }
+  /** The MWAA environments the stand-in answers from, in a file of their own. */
+  function environments(name: string, environment: Record<string, unknown>): string {
+    const file = join(work, `environments-${name}.json`);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        [name]: {
+          Name: name,
+          Arn: `arn:aws:airflow:${REGION}:${ACCOUNT}:environment/${name}`,
+          Status: 'AVAILABLE',
+          ...environment,
+        },
+      }),
+    );
+    return file;
+  }
+  // The buckets of the refusals, which must stay empty.
+  beforeAll(async () => {
+    await versionedBucket('mwaa-req-refused');
+    await versionedBucket('mwaa-env-refused');
+  });
+
+  const environmentIn = (file: string, name: string) =>
+    (JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>)[name];
+
+  test('creates the file where the bucket has none: the provider and the constraints of Airflow 3.0.6', async () => {
+    await versionedBucket('mwaa-req-new');
+    const result = deployStage(['dags', '--bucket', 'mwaa-req-new', '--airflow-version', '3.0.6']);
+    expect(result.status).toBe(0);
+    expect(await objectText('mwaa-req-new', 'requirements.txt')).toBe(
+      `${OURS}\n${constraintOf('3.0.6', '3.12')}\n${PROVIDER}\n`,
+    );
+    const version = await versionOf('mwaa-req-new', 'requirements.txt');
+    expect(version).not.toBe('');
+    expect(result.stdout).toBe(`requirements-version=${version}\n`);
+    // No environment named: the command that installs it.
+    expect(result.stderr).toContain(
+      `aws mwaa update-environment --name <environment> --requirements-s3-path requirements.txt --requirements-s3-object-version ${version}`,
+    );
+    expect(result.mwaaCalls).toEqual([]);
+    expect(await keys('mwaa-req-new')).toContain('dags/serverless_dbt.py');
+  });
+
+  test("keeps the user's packages and adds the DAG's, once; Airflow 2.11.0's constraints are Python 3.11's", async () => {
+    const theirs = 'pandas==2.1.4\n# their own tools\nsnowflake-connector-python'; // no final newline
+    await versionedBucket('mwaa-req-theirs', { 'requirements.txt': theirs });
+    const result = deployStage([
+      'dags',
+      '--bucket',
+      'mwaa-req-theirs',
+      '--airflow-version',
+      '2.11.0',
+    ]);
+    expect(result.status).toBe(0);
+    const merged = `${theirs}\n${OURS}\n${constraintOf('2.11.0', '3.11')}\n${PROVIDER}\n`;
+    expect(await objectText('mwaa-req-theirs', 'requirements.txt')).toBe(merged);
+    const version = await versionOf('mwaa-req-theirs', 'requirements.txt');
+    expect(result.stdout).toBe(`requirements-version=${version}\n`);
+    expect(await versionCount('mwaa-req-theirs', 'requirements.txt')).toBe(2);
+
+    // Again: nothing to add, nothing uploaded, the same version.
+    const again = deployStage([
+      'dags',
+      '--bucket',
+      'mwaa-req-theirs',
+      '--airflow-version',
+      '2.11.0',
+    ]);
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(`requirements-version=${version}\n`);
+    expect(again.stderr).toContain('not uploaded');
+    expect(again.stderr).not.toContain('update-environment');
+    expect(await versionCount('mwaa-req-theirs', 'requirements.txt')).toBe(2);
+    expect(await objectText('mwaa-req-theirs', 'requirements.txt')).toBe(merged);
+  });
+
+  test('adds only what the file lacks: the provider where it has a constraint line', async () => {
+    const theirs = '-c https://example.com/our-constraints.txt\nrequests\n';
+    await versionedBucket('mwaa-req-constrained', { 'requirements.txt': theirs });
+    const result = deployStage([
+      'dags',
+      '--bucket',
+      'mwaa-req-constrained',
+      '--airflow-version',
+      '3.0.6',
+    ]);
+    expect(result.status).toBe(0);
+    expect(await objectText('mwaa-req-constrained', 'requirements.txt')).toBe(
+      `${theirs}${OURS}\n${PROVIDER}\n`,
+    );
+  });
+
+  test('copies the DAG alone when nothing names the Airflow version, saying how to add its requirements', async () => {
+    await versionedBucket('mwaa-req-unset', { 'requirements.txt': 'pandas==2.1.4\n' });
+    const before = await versionOf('mwaa-req-unset', 'requirements.txt');
+    const result = deployStage(['dags', '--bucket', 'mwaa-req-unset']);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain(
+      "the DAG's requirements are not added: set MWAA_AIRFLOW_VERSION",
+    );
+    expect(await versionOf('mwaa-req-unset', 'requirements.txt')).toBe(before);
+    expect(await keys('mwaa-req-unset')).toContain('dags/serverless_dbt.py');
+    expect(result.mwaaCalls).toEqual([]);
+  });
+
+  test('leaves a file that names the provider and has constraints untouched: no upload, the same version', async () => {
+    const theirs = `${constraintOf('3.0.6', '3.12')}\nApache_Airflow-Providers.Amazon==9.12.0  # pinned by us\n`;
+    await versionedBucket('mwaa-req-provider', { 'requirements.txt': theirs });
+    const before = await versionOf('mwaa-req-provider', 'requirements.txt');
+    const result = deployStage([
+      'dags',
+      '--bucket',
+      'mwaa-req-provider',
+      '--airflow-version',
+      '3.0.6',
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toBe(`requirements-version=${before}\n`);
+    expect(await versionOf('mwaa-req-provider', 'requirements.txt')).toBe(before);
+    expect(await versionCount('mwaa-req-provider', 'requirements.txt')).toBe(1);
+    expect(await objectText('mwaa-req-provider', 'requirements.txt')).toBe(theirs);
+    // Their line has no aiobotocore extra: said, not changed.
+    expect(result.stderr).toContain('without its aiobotocore extra');
+    expect(result.stderr).not.toContain('update-environment');
+  });
+
+  test.each([
+    [
+      ['--airflow-version', '3.1.0'],
+      "--airflow-version '3.1.0' is not an Airflow version",
+      'MWAA_AIRFLOW_VERSION',
+    ],
+    [
+      ['--airflow-version', '2.10.3'],
+      "--airflow-version '2.10.3' is not an Airflow version",
+      'MWAA_AIRFLOW_VERSION',
+    ],
+    [
+      ['--requirements', 'requirements.txt'],
+      '--airflow-version is required',
+      'MWAA_AIRFLOW_VERSION',
+    ],
+    [
+      ['--airflow-version', '3.0.6', '--requirements', 'dags/requirements.txt'],
+      "--requirements 'dags/requirements.txt'",
+      'MWAA_REQUIREMENTS',
+    ],
+    [
+      ['--airflow-version', '3.0.6', '--requirements', '../requirements.txt'],
+      "--requirements '../requirements.txt'",
+      'MWAA_REQUIREMENTS',
+    ],
+    [
+      ['--airflow-version', '3.0.6', '--requirements', 'plugins.zip'],
+      "--requirements 'plugins.zip'",
+      'MWAA_REQUIREMENTS',
+    ],
+    [
+      ['--environment', 'my env'],
+      "--environment 'my env' is not an MWAA environment name",
+      'MWAA_ENVIRONMENT',
+    ],
+  ])(
+    'refuses %j before it copies anything, naming the setting',
+    async (args, message, variable) => {
+      const bucket = 'mwaa-req-refused';
+      const result = deployStage(['dags', '--bucket', bucket, ...args]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).toContain(variable);
+      expect(result.stdout).toBe('');
+      expect(await keys(bucket)).toEqual([]);
+    },
+  );
+
+  test('refuses a bucket without versioning before it copies anything', async () => {
+    await s3.send(new CreateBucketCommand({ Bucket: 'mwaa-req-unversioned' }));
+    const result = deployStage([
+      'dags',
+      '--bucket',
+      'mwaa-req-unversioned',
+      '--airflow-version',
+      '3.0.6',
+    ]);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('the bucket mwaa-req-unversioned has no versioning');
+    expect(await keys('mwaa-req-unversioned')).toEqual([]);
+  });
+
+  describe('with an MWAA environment named', () => {
+    test('reads its Airflow version and its file, uploads the merged file and updates the environment with the new version, once', async () => {
+      await versionedBucket('mwaa-env', { 'requirements/prod.txt': 'pandas\n' });
+      const installed = await versionOf('mwaa-env', 'requirements/prod.txt');
+      const state = environments('analytics', {
+        AirflowVersion: '3.0.6',
+        SourceBucketArn: 'arn:aws:s3:::mwaa-env',
+        RequirementsS3Path: 'requirements/prod.txt',
+        RequirementsS3ObjectVersion: installed,
+      });
+      const result = deployStage(['dags', '--bucket', 'mwaa-env', '--environment', 'analytics'], {
+        mwaa: state,
+      });
+      expect(result.status).toBe(0);
+      expect(await objectText('mwaa-env', 'requirements/prod.txt')).toBe(
+        `pandas\n${OURS}\n${constraintOf('3.0.6', '3.12')}\n${PROVIDER}\n`,
+      );
+      const version = await versionOf('mwaa-env', 'requirements/prod.txt');
+      expect(version).not.toBe(installed);
+      expect(result.stdout).toBe(`requirements-version=${version}\n`);
+      expect(result.mwaaCalls).toEqual([
+        [
+          'get-environment',
+          '--name',
+          'analytics',
+          '--output',
+          'text',
+          '--query',
+          expect.any(String),
+        ],
+        [
+          'update-environment',
+          '--name',
+          'analytics',
+          '--requirements-s3-path',
+          'requirements/prod.txt',
+          '--requirements-s3-object-version',
+          version,
+        ],
+      ]);
+      expect(result.stderr).toContain("updating the MWAA environment 'analytics'");
+      expect(await keys('mwaa-env')).toContain('dags/serverless_dbt.py');
+
+      // Again, once the update is done: nothing to upload, nothing to update.
+      writeFileSync(
+        state,
+        JSON.stringify({
+          analytics: { ...environmentIn(state, 'analytics'), Status: 'AVAILABLE' },
+        }),
+      );
+      const again = deployStage(['dags', '--bucket', 'mwaa-env', '--environment', 'analytics'], {
+        mwaa: state,
+      });
+      expect(again.status).toBe(0);
+      expect(again.mwaaCalls.map(([operation]) => operation)).toEqual(['get-environment']);
+      expect(again.stderr).toContain('has this version of requirements/prod.txt installed already');
+    });
+
+    test('gives an environment without a requirements file requirements.txt', async () => {
+      await versionedBucket('mwaa-env-bare');
+      const state = environments('bare', {
+        AirflowVersion: '2.11.0',
+        SourceBucketArn: 'arn:aws:s3:::mwaa-env-bare',
+      });
+      const result = deployStage(['dags', '--bucket', 'mwaa-env-bare', '--environment', 'bare'], {
+        mwaa: state,
+      });
+      expect(result.status).toBe(0);
+      expect(await objectText('mwaa-env-bare', 'requirements.txt')).toContain(
+        constraintOf('2.11.0', '3.11'),
+      );
+      expect(environmentIn(state, 'bare')).toMatchObject({
+        RequirementsS3Path: 'requirements.txt',
+        RequirementsS3ObjectVersion: await versionOf('mwaa-env-bare', 'requirements.txt'),
+      });
+    });
+
+    test('while it is updating: copies and uploads, fails saying to run again, and the next run updates it', async () => {
+      await versionedBucket('mwaa-env-busy');
+      const state = environments('busy', {
+        AirflowVersion: '3.0.6',
+        SourceBucketArn: 'arn:aws:s3:::mwaa-env-busy',
+        Status: 'UPDATING',
+      });
+      const result = deployStage(['dags', '--bucket', 'mwaa-env-busy', '--environment', 'busy'], {
+        mwaa: state,
+      });
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("the MWAA environment 'busy' is UPDATING");
+      expect(result.stderr).toContain('run this job again once it is AVAILABLE');
+      expect(result.mwaaCalls.map(([operation]) => operation)).toEqual(['get-environment']);
+      const version = await versionOf('mwaa-env-busy', 'requirements.txt');
+      expect(await keys('mwaa-env-busy')).toContain('dags/serverless_dbt.py');
+
+      writeFileSync(
+        state,
+        JSON.stringify({ busy: { ...environmentIn(state, 'busy'), Status: 'AVAILABLE' } }),
+      );
+      const again = deployStage(['dags', '--bucket', 'mwaa-env-busy', '--environment', 'busy'], {
+        mwaa: state,
+      });
+      expect(again.status).toBe(0);
+      expect(again.stderr).toContain('not uploaded');
+      expect(again.mwaaCalls.at(-1)).toEqual([
+        'update-environment',
+        '--name',
+        'busy',
+        '--requirements-s3-path',
+        'requirements.txt',
+        '--requirements-s3-object-version',
+        version,
+      ]);
+    });
+
+    test.each([
+      [
+        'an Airflow the DAG is not tested on',
+        { AirflowVersion: '2.10.3' },
+        [],
+        'runs Airflow 2.10.3, which the DAG is not tested on',
+      ],
+      [
+        'another Airflow version than the setting',
+        { AirflowVersion: '3.0.6' },
+        ['--airflow-version', '2.11.0'],
+        'check MWAA_AIRFLOW_VERSION',
+      ],
+      [
+        'another bucket',
+        { AirflowVersion: '3.0.6', SourceBucketArn: 'arn:aws:s3:::someone-else' },
+        [],
+        'reads the bucket someone-else, not mwaa-env-refused: check MWAA_DAGS_BUCKET and MWAA_ENVIRONMENT',
+      ],
+      [
+        'another requirements file than the setting',
+        { AirflowVersion: '3.0.6', RequirementsS3Path: 'requirements.txt' },
+        ['--requirements', 'other.txt'],
+        'check MWAA_REQUIREMENTS',
+      ],
+    ])(
+      'refuses an environment with %s before it copies anything',
+      async (_label, environment, args, message) => {
+        const state = environments('refused', {
+          SourceBucketArn: 'arn:aws:s3:::mwaa-env-refused',
+          ...environment,
+        });
+        const result = deployStage(
+          ['dags', '--bucket', 'mwaa-env-refused', '--environment', 'refused', ...args],
+          { mwaa: state },
+        );
+        expect(result.status).toBe(2);
+        expect(result.stderr).toContain(message);
+        expect(result.mwaaCalls.map(([operation]) => operation)).toEqual(['get-environment']);
+        expect(await keys('mwaa-env-refused')).toEqual([]);
+      },
+    );
+
+    test('refuses an environment that does not exist, naming the variable', async () => {
+      await versionedBucket('mwaa-env-missing');
+      const result = deployStage([
+        'dags',
+        '--bucket',
+        'mwaa-env-missing',
+        '--environment',
+        'nowhere',
+      ]);
+      expect(result.status).toBe(2);
+      expect(result.stderr).toContain("there is no MWAA environment 'nowhere'");
+      expect(result.stderr).toContain('check MWAA_ENVIRONMENT');
+      expect(await keys('mwaa-env-missing')).toEqual([]);
+    });
   });
 });

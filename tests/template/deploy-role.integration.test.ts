@@ -261,9 +261,22 @@ describe.each(['dev', 'live'])('what the deploy role may do for the %s stage', (
 describe('copying the Airflow DAG', () => {
   const bucket = 'arn:aws:s3:::mwaa-acme';
   const dag = `${bucket}/dags/serverless_dbt.py`;
+  const environmentArn = (name: string) => arn('airflow', `environment/${name}`);
+  const roleWith = (parameters: Record<string, string> = {}) =>
+    statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme', ...parameters }), 'DeployRole');
 
   it('is allowed only when a bucket is named', () => {
-    expect(allows(statementsOf(rendered(), 'DeployRole'), 's3:PutObject', dag)).toBe(false);
+    const role = statementsOf(rendered(), 'DeployRole');
+    expect(allows(role, 's3:PutObject', dag)).toBe(false);
+    expect(allows(role, 's3:PutObject', `${bucket}/requirements.txt`)).toBe(false);
+    // An environment without a bucket: nothing to deploy to it.
+    const environmentOnly = statementsOf(
+      rendered({ AirflowEnvironment: 'analytics' }),
+      'DeployRole',
+    );
+    expect(allows(environmentOnly, 'airflow:UpdateEnvironment', environmentArn('analytics'))).toBe(
+      false,
+    );
   });
 
   it.each([
@@ -273,20 +286,92 @@ describe('copying the Airflow DAG', () => {
     ['s3:GetObject', `${bucket}/dags/.airflowignore`, {}],
     ['s3:DeleteObject', `${bucket}/dags/serverless_dbt_lib/removed.py`, {}],
     ['s3:ListBucket', bucket, { 's3:prefix': 'dags/serverless_dbt_lib/' }],
+    // The requirements file, requirements.txt unless AirflowRequirementsKey says otherwise.
+    ['s3:GetObject', `${bucket}/requirements.txt`, {}],
+    ['s3:PutObject', `${bucket}/requirements.txt`, {}],
+    ['s3:ListBucket', bucket, { 's3:prefix': 'requirements.txt' }],
+    ['s3:GetBucketVersioning', bucket, {}],
   ])('allows %s on %s, as scripts/deploy-stage dags copies it', (action, resource, context) => {
-    const role = statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme' }), 'DeployRole');
-    expect(allows(role, action, resource, context)).toBe(true);
+    expect(allows(roleWith(), action, resource, context)).toBe(true);
   });
 
   it.each([
     ['s3:PutObject', `${bucket}/dags/their_dag.py`, {}],
     ['s3:GetObject', `${bucket}/dags/their_dag.py`, {}],
     ['s3:DeleteObject', `${bucket}/dags/their_dag.py`, {}],
-    ['s3:PutObject', `${bucket}/requirements.txt`, {}],
+    ['s3:DeleteObject', `${bucket}/requirements.txt`, {}],
+    ['s3:PutObject', `${bucket}/plugins.zip`, {}],
+    ['s3:PutObject', `${bucket}/startup.sh`, {}],
+    ['s3:PutObject', `${bucket}/requirements.txt.bak`, {}],
     ['s3:ListBucket', bucket, { 's3:prefix': '' }],
+    ['s3:ListBucket', bucket, { 's3:prefix': 'requirements' }],
+    ['s3:PutBucketVersioning', bucket, {}],
+    ['airflow:GetEnvironment', environmentArn('analytics'), {}],
+    ['airflow:UpdateEnvironment', environmentArn('analytics'), {}],
   ])("refuses %s on %s: the environment's other files", (action, resource, context) => {
-    const role = statementsOf(rendered({ AirflowDagsBucket: 'mwaa-acme' }), 'DeployRole');
-    expect(allows(role, action, resource, context)).toBe(false);
+    expect(allows(roleWith(), action, resource, context)).toBe(false);
+  });
+
+  it('merges the requirements file AirflowRequirementsKey names, and none when it is empty', () => {
+    const other = roleWith({ AirflowRequirementsKey: 'requirements/prod.txt' });
+    expect(allows(other, 's3:PutObject', `${bucket}/requirements/prod.txt`)).toBe(true);
+    expect(allows(other, 's3:ListBucket', bucket, { 's3:prefix': 'requirements/prod.txt' })).toBe(
+      true,
+    );
+    expect(allows(other, 's3:PutObject', `${bucket}/requirements.txt`)).toBe(false);
+    const none = roleWith({ AirflowRequirementsKey: '' });
+    expect(allows(none, 's3:PutObject', `${bucket}/requirements.txt`)).toBe(false);
+    expect(allows(none, 's3:GetBucketVersioning', bucket)).toBe(false);
+    expect(allows(none, 's3:PutObject', dag)).toBe(true);
+  });
+
+  it('reads and updates the one environment AirflowEnvironment names, and does nothing else to it', () => {
+    const role = roleWith({ AirflowEnvironment: 'analytics' });
+    expect(allows(role, 'airflow:GetEnvironment', environmentArn('analytics'))).toBe(true);
+    expect(allows(role, 'airflow:UpdateEnvironment', environmentArn('analytics'))).toBe(true);
+    for (const action of [
+      'airflow:DeleteEnvironment',
+      'airflow:CreateCliToken',
+      'airflow:CreateWebLoginToken',
+      'airflow:TagResource',
+    ]) {
+      expect(allows(role, action, environmentArn('analytics'))).toBe(false);
+    }
+    expect(allows(role, 'airflow:UpdateEnvironment', environmentArn('analytics-2'))).toBe(false);
+    expect(allows(role, 'airflow:UpdateEnvironment', environmentArn('other'))).toBe(false);
+    expect(allows(role, 'iam:PassRole', 'arn:aws:iam::123456789012:role/mwaa-execution')).toBe(
+      false,
+    );
+  });
+
+  it('grants no action that takes resource-level permissions on "*", with every Airflow setting', () => {
+    const role = roleWith({
+      AirflowRequirementsKey: 'requirements/prod.txt',
+      AirflowEnvironment: 'analytics',
+    });
+    expect(starOnResourceLevelActions(role, iam)).toEqual([]);
+  });
+
+  it('passes cfn-lint with no errors and no warnings, with every Airflow setting', async () => {
+    const findings = await cfnLint(TEMPLATE, {
+      ...REPOSITORY,
+      AirflowDagsBucket: 'mwaa-acme',
+      AirflowRequirementsKey: 'requirements/prod.txt',
+      AirflowEnvironment: 'analytics',
+    });
+    expect(findings.filter((finding) => finding.level !== 'Informational')).toEqual([]);
+  }, 60_000);
+
+  it.each([
+    ['AirflowRequirementsKey', { AirflowRequirementsKey: '/requirements.txt' }],
+    ['AirflowRequirementsKey', { AirflowRequirementsKey: 'requirements.*' }],
+    ['AirflowRequirementsKey', { AirflowRequirementsKey: 'plugins.zip' }],
+    ['AirflowEnvironment', { AirflowEnvironment: 'my environment' }],
+    ['AirflowEnvironment', { AirflowEnvironment: 'environment/*' }],
+  ])('refuses a %s it could not name a resource by: %o', (parameter, parameters) => {
+    expect(() => rendered({ AirflowDagsBucket: 'mwaa-acme', ...parameters })).toThrow(
+      new RegExp(`parameter ${parameter}:`),
+    );
   });
 });
 

@@ -8,6 +8,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .run_input import DEFAULTS, FIELDS
@@ -31,6 +32,12 @@ RUN_MARGIN_SECONDS = 300
 STATE_MACHINE_TIMEOUT_SECONDS = 174300
 
 RUNNING_STATUSES = ("RUNNING", "PENDING_REDRIVE")
+
+CONSOLE_DOMAINS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
 
 
 def execution_name(dag_id: str, run_id: str) -> str:
@@ -64,9 +71,57 @@ def wait_seconds(timeout_seconds: int) -> int:
     return min(every_attempt, STATE_MACHINE_TIMEOUT_SECONDS + RUN_MARGIN_SECONDS)
 
 
+def execution_age_seconds(described: dict[str, Any], now: datetime) -> int:
+    """How long ago DescribeExecution's `startDate` was, in whole seconds (0 if it has none)."""
+    started = described.get("startDate")
+    if not isinstance(started, datetime):
+        return 0
+    return max(0, int((now - started).total_seconds()))
+
+
+def console_url(execution_arn: str) -> str:
+    """The execution's page in the Step Functions console."""
+    _, partition, _, region, *_ = execution_arn.split(":")
+    domain = CONSOLE_DOMAINS.get(partition, CONSOLE_DOMAINS["aws"])
+    return f"https://{region}.{domain}/states/home?region={region}#/v2/executions/details/{execution_arn}"
+
+
+def follow_instructions(plan: dict[str, Any]) -> str:
+    arn = plan["executionArn"]
+    command = f"aws stepfunctions describe-execution --execution-arn {arn}"
+    return f"Follow it at {console_url(arn)} or with `{command}`."
+
+
+def outlived_wait(plan: dict[str, Any], status: str, age_seconds: int) -> str:
+    """Why the DAG stops following an execution that ran longer than any run of its limit can:
+    the same words whether a sensor or the triggerer waited."""
+    text = (
+        f"serverless-dbt run {plan['name']} is still {status} after {age_seconds} s, longer than the "
+        f"{plan['waitSeconds']} s every attempt of its run can take: it goes on in Step Functions, "
+        f"but this task stops following it. {follow_instructions(plan)}"
+    )
+    if "timeoutSeconds" not in plan["input"]:
+        text += (
+            " Its limit is the stage's defaultTimeoutSeconds: if that is above "
+            "serverless_dbt_default_timeout_seconds, raise the setting to match, then clear this task "
+            "to follow the run again."
+        )
+    return text
+
+
+def stopped_early(plan: dict[str, Any], status: str, age_seconds: int, why: str) -> str:
+    """The wait ended before the run could have (the trigger failed): a retry follows it again."""
+    return (
+        f"serverless-dbt run {plan['name']} is still {status} after {age_seconds} s, but the wait "
+        f"stopped ({why}); a retry of this task follows the same execution. {follow_instructions(plan)}"
+    )
+
+
 def waiter_attempts(total_seconds: int, delay_seconds: int) -> int:
-    """Polls, `delay_seconds` apart, that cover `total_seconds` (delay * attempts >= total)."""
-    return max(1, math.ceil(total_seconds / delay_seconds))
+    """Polls, `delay_seconds` apart, that span `total_seconds`. The provider's waiter polls at
+    once and after each delay, so N polls span only N - 1 delays: one more poll than
+    total / delay, or the trigger gives up a poll before the run could have ended."""
+    return max(1, math.ceil(total_seconds / delay_seconds)) + 1
 
 
 @dataclass(frozen=True)

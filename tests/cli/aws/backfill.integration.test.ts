@@ -2,30 +2,18 @@
 // (tests/cli/aws/stage.ts: a stand-in for the real definition, whose job decides the verdict;
 // the ECS task is moto's, no container runs). The jobs' schedules are read from the stack's
 // template, as in AWS.
-import {
-  DescribeExecutionCommand,
-  ListExecutionsCommand,
-  type ListExecutionsCommandOutput,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { jest } from '@jest/globals';
 import { backfillCommand } from '../../../cli/aws/backfill.ts';
 import { backfillExecutionName } from '../../../cli/aws/backfill-plan.ts';
 import { executionArnOf } from '../../../cli/aws/names.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
-import { deployTestStage, STAGE, type TestStage } from './stage.ts';
+import { deployTestStageAroundTests, executionNames, STAGE } from './stage.ts';
 
 // Each backfill runs several executions in moto; on a busy machine that takes seconds.
 jest.setTimeout(30_000);
 
-let stage: TestStage;
-
-beforeAll(async () => {
-  stage = await deployTestStage();
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
-});
+const stage = deployTestStageAroundTests();
 
 const NOW = new Date('2026-11-30T12:00:00Z');
 
@@ -54,18 +42,8 @@ const backfill = (args: string[], context: ReturnType<typeof backfillContext>) =
   backfillCommand(['--stage', STAGE, ...args], context);
 
 async function executionsOf(job: string): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page: ListExecutionsCommandOutput = await stage.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn, nextToken }),
-    );
-    for (const execution of page.executions ?? []) {
-      if (execution.name?.startsWith(`cli-backfill-${job}-`)) names.push(execution.name);
-    }
-    nextToken = page.nextToken;
-  } while (nextToken !== undefined);
-  return names.sort();
+  const names = await executionNames(stage);
+  return names.filter((name) => name.startsWith(`cli-backfill-${job}-`)).sort();
 }
 
 async function inputOf(name: string): Promise<unknown> {

@@ -1,102 +1,44 @@
 // `serverless-dbt cancel` against a deployed stage in moto, whose state machine moto executes:
 // a `slow` run (it waits a minute before its task) is stopped; runs that have ended are
 // refused, each with how it ended.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import {
-  DescribeExecutionCommand,
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { cancelCommand } from '../../../cli/aws/cancel.ts';
 import { executionArnOf } from '../../../cli/aws/names.ts';
 import { outcomeOf } from '../../../cli/aws/outcome.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
-import { deployTestStage, runCli, runExecution, STAGE, type TestStage, taskIds } from './stage.ts';
-
-let stage: TestStage;
-/** The Step Functions requests the commands sent, by target (moto drops StopExecution's cause). */
-let recorded: Array<{ target: string; body: Record<string, unknown> }>;
-let recorder: Server;
-let recorderEndpoint: string;
-
-/**
- * A pass-through in front of moto that keeps each Step Functions request's body: moto 5.2.5
- * stops an execution but forgets the error and cause StopExecution sent, so the test reads
- * them on the way.
- */
-async function startRecorder(target: string): Promise<void> {
-  recorded = [];
-  recorder = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    const amzTarget = String(request.headers['x-amz-target'] ?? '');
-    if (amzTarget.startsWith('AWSStepFunctions.')) {
-      recorded.push({
-        target: amzTarget.slice('AWSStepFunctions.'.length),
-        body: JSON.parse(String(body)),
-      });
-    }
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(
-        ([name, value]) =>
-          typeof value === 'string' && name !== 'host' && name !== 'content-length',
-      ),
-    ) as Record<string, string>;
-    const forwarded = await fetch(`${target}${request.url ?? '/'}`, {
-      method: request.method ?? 'GET',
-      headers,
-      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
-    });
-    response.writeHead(forwarded.status, Object.fromEntries(forwarded.headers));
-    response.end(Buffer.from(await forwarded.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => recorder.listen(0, '127.0.0.1', resolve));
-  recorderEndpoint = `http://127.0.0.1:${(recorder.address() as AddressInfo).port}`;
-}
+import { type PassThrough, startPassThrough } from './pass-through.ts';
+import {
+  deployTestStageAroundTests,
+  runCli,
+  runExecution,
+  STAGE,
+  startSlowRun,
+  taskIds,
+} from './stage.ts';
 
 /**
- * Starts a `slow` run (as a schedule would) and returns once it waits in its Wait state, before
- * its task: where a person would find it running.
+ * In front of moto, keeping the Step Functions requests the commands sent: moto 5.2.5 stops an
+ * execution but forgets the error and cause StopExecution sent, so the test reads them on the way.
  */
-async function startSlowRun(name: string): Promise<string> {
-  const started = await stage.sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn: stage.stateMachineArn,
-      name,
-      input: JSON.stringify({ job: 'slow' }),
-    }),
-  );
-  const executionArn = started.executionArn ?? '';
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const history = await stage.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-    if ((history.events ?? []).some((event) => event.type === 'WaitStateEntered')) break;
-    if (Date.now() > deadline) throw new Error(`${name} never reached its Wait state`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return executionArn;
-}
+let recorder: PassThrough;
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  await startRecorder(stage.moto.endpoint);
-  await runExecution(stage, 'nightly-done', { job: 'nightly' });
-  await runExecution(stage, 'broken-done', { job: 'broken' });
-}, 60_000);
-
-afterAll(async () => {
-  await new Promise((resolve) => recorder?.close(resolve));
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    recorder = await startPassThrough(stage.moto.endpoint);
+    await runExecution(stage, 'nightly-done', { job: 'nightly' });
+    await runExecution(stage, 'broken-done', { job: 'broken' });
+  },
+  tearDown: async () => {
+    await recorder?.close();
+  },
 });
 
 describe('serverless-dbt cancel', () => {
   test('stops a running run with a cause naming who and why: the execution ends ABORTED, reported CANCELLED, and no task starts', async () => {
-    const arn = await startSlowRun('slow-to-cancel');
+    const arn = await startSlowRun(stage, 'slow-to-cancel');
     const tasksBefore = await taskIds(stage);
     const context = stage.context({
-      env: { ...stage.moto.env, AWS_ENDPOINT_URL: recorderEndpoint, USER: 'alice' },
+      env: { ...stage.moto.env, AWS_ENDPOINT_URL: recorder.endpoint, USER: 'alice' },
     });
     const code = await cancelCommand(
       ['--stage', STAGE, 'slow-to-cancel', '--reason', 'wrong\nselection'],
@@ -111,7 +53,9 @@ describe('serverless-dbt cancel', () => {
     ]);
     expect(context.stderr).toEqual([]);
 
-    const stop = recorded.filter((request) => request.target === 'StopExecution');
+    const stop = recorder.stepFunctionsRequests.filter(
+      (request) => request.target === 'StopExecution',
+    );
     expect(stop).toEqual([
       {
         target: 'StopExecution',
@@ -130,7 +74,7 @@ describe('serverless-dbt cancel', () => {
   });
 
   test('takes the execution ARN that start prints as the run id', async () => {
-    const arn = await startSlowRun('slow-by-arn');
+    const arn = await startSlowRun(stage, 'slow-by-arn');
     const context = stage.context();
     expect(await cancelCommand(['--stage', STAGE, arn], context)).toBe(0);
     expect(context.stdout[1]).toBe('cause: cancelled with serverless-dbt cancel');
@@ -146,7 +90,7 @@ describe('serverless-dbt cancel', () => {
     await expect(cancelCommand(['--stage', STAGE, 'broken-done'], context)).rejects.toThrow(
       new CliError('run broken-done has already ended: it failed with DBT_FAILED'),
     );
-    await startSlowRun('slow-twice');
+    await startSlowRun(stage, 'slow-twice');
     expect(await cancelCommand(['--stage', STAGE, 'slow-twice'], context)).toBe(0);
     await expect(cancelCommand(['--stage', STAGE, 'slow-twice'], context)).rejects.toThrow(
       new CliError('run slow-twice has already ended: it was cancelled (stopped: ABORTED)'),
@@ -179,7 +123,7 @@ describe('serverless-dbt cancel', () => {
 
   test('from the command line: exit 0 when it cancels, 1 with one sentence when the run has ended', async () => {
     const env = { ...stage.moto.env };
-    await startSlowRun('slow-from-cli');
+    await startSlowRun(stage, 'slow-from-cli');
     const cancelled = await runCli(['cancel', '--stage', STAGE, 'slow-from-cli'], env);
     expect(cancelled.stderr).toBe('');
     expect(cancelled.code).toBe(0);

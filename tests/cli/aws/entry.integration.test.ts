@@ -2,18 +2,14 @@
 // on the project's Node 24, in a process with an empty home and only the given AWS settings.
 // Checks the exit codes and that a user's mistake is one line on stderr, never a stack trace.
 import { freePort } from '../../support/moto.ts';
-import { deployTestStage, FAILED_REASON, runCli, STAGE, type TestStage } from './stage.ts';
+import { deployTestStageAroundTests, FAILED_REASON, runCli, STAGE } from './stage.ts';
 
-let stage: TestStage;
+const stage = deployTestStageAroundTests();
+/** What the CLI runs with: the stage's environment (moto's, a quick poll). */
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  env = { ...stage.moto.env, SERVERLESS_DBT_POLL_MS: '50' };
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
+beforeAll(() => {
+  env = stage.env;
 });
 
 /** stderr is exactly one `serverless-dbt: …` line, with no stack trace. */

@@ -1,100 +1,63 @@
 // `serverless-dbt history`'s filters (--job, --verdict, --since) and its per-job stats (last
 // success, success rate over the listed runs), against a deployed stage in moto whose state
 // machine moto executes: `nightly` and `flaky` runs succeed, `broken` runs fail DBT_FAILED.
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import { historyCommand } from '../../../cli/aws/history.ts';
 import { executionArnOf } from '../../../cli/aws/names.ts';
 import { UsageError } from '../../../cli/errors.ts';
-import { deployTestStage, runExecution, STAGE, type TestStage } from './stage.ts';
+import { type PassThrough, startPassThrough } from './pass-through.ts';
+import { deployTestStageAroundTests, runExecution, STAGE } from './stage.ts';
 
-let stage: TestStage;
-/** Between the older runs and the newer ones (see beforeAll). */
+/** Between the older runs and the newer ones (see the set-up). */
 let between: Date;
-/** The Step Functions requests sent through the pager, by target, with their body. */
-let sent: Array<{ target: string; body: Record<string, unknown> }>;
-let pager: Server;
-let pagerEndpoint: string;
+/**
+ * In front of moto, lowering ListExecutions' page size to PAGE (moto pages with its own
+ * nextToken) and keeping each Step Functions request: with six runs, the test sees the command
+ * read page after page, and where it stops.
+ */
+let pager: PassThrough;
 
 /** Pages of this many runs, so that six runs span three pages. */
 const PAGE = 2;
 
-/**
- * A pass-through in front of moto that lowers ListExecutions' page size to PAGE (moto pages
- * with its own nextToken) and keeps each Step Functions request: with six runs, the test sees
- * the command read page after page, and where it stops.
- */
-async function startPager(target: string): Promise<void> {
-  sent = [];
-  pager = createServer(async (request, response) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    let body = Buffer.concat(chunks);
-    const amzTarget = String(request.headers['x-amz-target'] ?? '');
-    if (amzTarget.startsWith('AWSStepFunctions.')) {
-      const parsed = JSON.parse(String(body)) as Record<string, unknown>;
-      const name = amzTarget.slice('AWSStepFunctions.'.length);
-      if (name === 'ListExecutions') {
-        parsed.maxResults = PAGE;
-        body = Buffer.from(JSON.stringify(parsed));
-      }
-      sent.push({ target: name, body: parsed });
-    }
-    const headers = Object.fromEntries(
-      Object.entries(request.headers).filter(
-        ([header, value]) =>
-          typeof value === 'string' && header !== 'host' && header !== 'content-length',
-      ),
-    ) as Record<string, string>;
-    const forwarded = await fetch(`${target}${request.url ?? '/'}`, {
-      method: request.method ?? 'GET',
-      headers,
-      body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
-    });
-    response.writeHead(forwarded.status, Object.fromEntries(forwarded.headers));
-    response.end(Buffer.from(await forwarded.arrayBuffer()));
-  });
-  await new Promise<void>((resolve) => pager.listen(0, '127.0.0.1', resolve));
-  pagerEndpoint = `http://127.0.0.1:${(pager.address() as AddressInfo).port}`;
-}
-
 /** A context whose AWS calls go through the pager. */
 const paged = () => {
-  sent = [];
-  return stage.context({ env: { ...stage.moto.env, AWS_ENDPOINT_URL: pagerEndpoint } });
+  pager.stepFunctionsRequests.length = 0;
+  return stage.context({ env: { ...stage.moto.env, AWS_ENDPOINT_URL: pager.endpoint } });
 };
 
 /** The runs the command described, in the order it asked. */
 const described = (): string[] =>
-  sent
+  pager.stepFunctionsRequests
     .filter((request) => request.target === 'DescribeExecution')
     .map((request) => String(request.body.executionArn).split(':').at(-1) ?? '');
 
 const listCalls = (): number =>
-  sent.filter((request) => request.target === 'ListExecutions').length;
+  pager.stepFunctionsRequests.filter((request) => request.target === 'ListExecutions').length;
 
 const pause = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  // Oldest first. Step Functions lists them newest first.
-  await runExecution(stage, 'nightly-1', { job: 'nightly' });
-  await runExecution(stage, 'broken-1', { job: 'broken' });
-  await runExecution(stage, 'nightly-2', { job: 'nightly' });
-  // Start times may be kept to the second: --since falls clearly between the two groups.
-  await pause(1100);
-  between = new Date();
-  await pause(1100);
-  await runExecution(stage, 'broken-2', { job: 'broken' });
-  await runExecution(stage, 'nightly-3', { job: 'nightly' });
-  await runExecution(stage, 'flaky-1', { job: 'flaky' });
-  await startPager(stage.moto.endpoint);
-}, 60_000);
-
-afterAll(async () => {
-  await new Promise((resolve) => pager?.close(resolve));
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    // Oldest first. Step Functions lists them newest first.
+    await runExecution(stage, 'nightly-1', { job: 'nightly' });
+    await runExecution(stage, 'broken-1', { job: 'broken' });
+    await runExecution(stage, 'nightly-2', { job: 'nightly' });
+    // Start times may be kept to the second: --since falls clearly between the two groups.
+    await pause(1100);
+    between = new Date();
+    await pause(1100);
+    await runExecution(stage, 'broken-2', { job: 'broken' });
+    await runExecution(stage, 'nightly-3', { job: 'nightly' });
+    await runExecution(stage, 'flaky-1', { job: 'flaky' });
+    pager = await startPassThrough(stage.moto.endpoint, {
+      rewriteStepFunctions: (target, body) =>
+        target === 'ListExecutions' ? { ...body, maxResults: PAGE } : undefined,
+    });
+  },
+  tearDown: async () => {
+    await pager?.close();
+  },
 });
 
 /** The run ids of the printed table, in order. */

@@ -9,17 +9,15 @@ import { logsCommand } from '../../../cli/aws/logs.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
 import {
   BUCKET,
-  deployTestStage,
+  deployTestStageAroundTests,
   LOG_GROUP,
   putArtifact,
   runExecution,
   STAGE,
-  type TestStage,
   taskIds,
   writeTaskLog,
 } from './stage.ts';
 
-let stage: TestStage;
 /** The ECS tasks each run started, found in moto's ECS (not through the execution history). */
 const tasksOf: Record<string, string[]> = {};
 
@@ -29,17 +27,14 @@ async function run(name: string, input: unknown): Promise<void> {
   tasksOf[name] = (await taskIds(stage)).filter((id) => !before.has(id));
 }
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  // Oldest first: a scheduled job, a failing manual run, a run that needed a second attempt.
-  await run('cli-nightly-20261124T010000-aaaaaaaa', { job: 'nightly' });
-  await run('console-run-1', {});
-  await run('cli-broken-20261124T020000-bbbbbbbb', { job: 'broken', select: 'tag:daily' });
-  await run('cli-flaky-20261124T030000-cccccccc', { job: 'flaky' });
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    // Oldest first: a scheduled job, a failing manual run, a run that needed a second attempt.
+    await run('cli-nightly-20261124T010000-aaaaaaaa', { job: 'nightly' });
+    await run('console-run-1', {});
+    await run('cli-broken-20261124T020000-bbbbbbbb', { job: 'broken', select: 'tag:daily' });
+    await run('cli-flaky-20261124T030000-cccccccc', { job: 'flaky' });
+  },
 });
 
 describe('serverless-dbt history', () => {

@@ -3,11 +3,7 @@
 // moto whose state machine moto executes (tests/cli/aws/stage.ts: `nightly` succeeds, `broken`
 // fails DBT_FAILED, `slow` waits a minute before its task). Each prints one JSON document on
 // stdout; a followed run's progress goes to stderr.
-import {
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { jest } from '@jest/globals';
 import { backfillCommand } from '../../../cli/aws/backfill.ts';
 import { cancelCommand } from '../../../cli/aws/cancel.ts';
@@ -20,47 +16,40 @@ import { watchCommand } from '../../../cli/aws/watch.ts';
 import { CliError } from '../../../cli/errors.ts';
 import {
   BUCKET,
-  deployTestStage,
+  deployTestStageAroundTests,
   FAILED_REASON,
   finished,
   LOG_GROUP,
   putArtifact,
+  putLastAttempt,
   runCli,
   runExecution,
   STAGE,
-  type TestStage,
+  startExecution,
+  startSlowRun,
   taskIds,
   writeTaskLog,
 } from './stage.ts';
 
 jest.setTimeout(30_000);
 
-let stage: TestStage;
 /** The task the `nightly-1` run started, and the lines its log holds. */
 let nightlyTask: string;
 const NIGHTLY_LOG = ['Running with dbt=1.10.0', 'Completed successfully'];
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  const before = new Set(await taskIds(stage));
-  await runExecution(stage, 'nightly-1', { job: 'nightly' });
-  nightlyTask = (await taskIds(stage)).find((id) => !before.has(id)) ?? '';
-  await writeTaskLog(stage, nightlyTask, NIGHTLY_LOG);
-  await runExecution(stage, 'broken-1', { job: 'broken' });
-  // What the container stores for a run that ran dbt (moto runs no container).
-  for (const name of ['run_results.json', 'manifest.json']) {
-    await putArtifact(stage, 'runs/broken-1/attempt-1', name, '{}');
-  }
-  await putArtifact(
-    stage,
-    'runs/broken-1',
-    'last-attempt.json',
-    JSON.stringify({ runId: 'broken-1', attempt: 1, folder: 'attempt-1/' }),
-  );
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    const before = new Set(await taskIds(stage));
+    await runExecution(stage, 'nightly-1', { job: 'nightly' });
+    nightlyTask = (await taskIds(stage)).find((id) => !before.has(id)) ?? '';
+    await writeTaskLog(stage, nightlyTask, NIGHTLY_LOG);
+    await runExecution(stage, 'broken-1', { job: 'broken' });
+    // What the container stores for a run that ran dbt (moto runs no container).
+    for (const name of ['run_results.json', 'manifest.json']) {
+      await putArtifact(stage, 'runs/broken-1/attempt-1', name, '{}');
+    }
+    await putLastAttempt(stage, 'broken-1', 1);
+  },
 });
 
 /** The one JSON document a command printed on stdout. */
@@ -142,14 +131,8 @@ describe('watch --json', () => {
   });
 
   test('a run followed to its end: its states on stderr, the document on stdout', async () => {
-    await stage.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stage.stateMachineArn,
-        name: 'long-watched',
-        // `long` ends 3 seconds after its task starts: still running when watch looks.
-        input: JSON.stringify({ job: 'long' }),
-      }),
-    );
+    // `long` ends 3 seconds after its task starts: still running when watch looks.
+    await startExecution(stage, 'long-watched', { job: 'long' });
     const context = stage.context();
     expect(await watchCommand(['--stage', STAGE, 'long-watched', '--json'], context)).toBe(0);
     expect(documentOf(context.stdout)).toMatchObject({
@@ -161,13 +144,7 @@ describe('watch --json', () => {
   });
 
   test('stopped following (Ctrl-C): exit 130, a document with no report, the note on stderr', async () => {
-    await stage.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stage.stateMachineArn,
-        name: 'slow-watched',
-        input: JSON.stringify({ job: 'slow' }),
-      }),
-    );
+    await startExecution(stage, 'slow-watched', { job: 'slow' });
     const stop = new AbortController();
     const context = Object.assign(stage.context(), { stop: stop.signal });
     const watching = watchCommand(['--stage', STAGE, 'slow-watched', '--json'], context);
@@ -222,12 +199,7 @@ describe('logs --json', () => {
 describe('docs --json', () => {
   test("one document: the run, the page's S3 URI, the presigned link and when it expires", async () => {
     await putArtifact(stage, 'runs/nightly-1/attempt-1', 'index.html', '<p>nightly docs</p>');
-    await putArtifact(
-      stage,
-      'runs/nightly-1',
-      'last-attempt.json',
-      JSON.stringify({ runId: 'nightly-1', attempt: 1, folder: 'attempt-1/' }),
-    );
+    await putLastAttempt(stage, 'nightly-1', 1);
     const now = new Date('2026-12-02T04:00:00Z');
     const context = stage.context({ now: () => now });
     expect(await docsCommand(['--stage', STAGE, 'nightly-1', '--json'], context)).toBe(0);
@@ -244,19 +216,8 @@ describe('docs --json', () => {
 
 describe('cancel --json', () => {
   test('one document: the run, its ABORTED status, CANCELLED verdict and the recorded cause', async () => {
-    const { executionArn } = await stage.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stage.stateMachineArn,
-        name: 'slow-1',
-        input: JSON.stringify({ job: 'slow' }),
-      }),
-    );
     // Cancel once it waits before its task (moto starts the execution in a thread).
-    for (let tries = 0; tries < 200; tries += 1) {
-      const history = await stage.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-      if ((history.events ?? []).some((event) => event.type === 'WaitStateEntered')) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const executionArn = await startSlowRun(stage, 'slow-1');
     const context = stage.context({ env: { ...stage.moto.env, USER: 'alice' } });
     expect(
       await cancelCommand(['--stage', STAGE, 'slow-1', '--reason', 'wrong day', '--json'], context),

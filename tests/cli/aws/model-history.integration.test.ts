@@ -6,13 +6,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyCommand } from '../../../cli/aws/history.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
-import { deployTestStage, putArtifact, repo, STAGE, type TestStage } from './stage.ts';
+import { deployTestStageAroundTests, putArtifact, repo, STAGE } from './stage.ts';
 
 const REAL_RUN_RESULTS = JSON.parse(
   readFileSync(join(repo, 'tests/fixtures/artifacts/shop-build.run_results.json'), 'utf-8'),
 ) as { results: Array<{ unique_id: string; execution_time: number }> };
-
-let stage: TestStage;
 
 /** A successful run of `job` whose orders model took `ordersSeconds` (absent: not built). */
 async function success(job: string, runId: string, day: number, ordersSeconds?: number) {
@@ -36,18 +34,15 @@ async function success(job: string, runId: string, day: number, ordersSeconds?: 
   await putArtifact(stage, `jobs/${job}/successes`, name, JSON.stringify(pointer));
 }
 
-beforeAll(async () => {
-  stage = await deployTestStage();
-  await success('nightly', 'nightly-1', 1, 60);
-  await success('nightly', 'nightly-2', 2, 65);
-  await success('nightly', 'nightly-3', 3, 70);
-  await success('nightly', 'nightly-4', 4);
-  await success('nightly', 'nightly-5', 5, 252);
-  await success('hourly', 'hourly-1', 3, 2);
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    await success('nightly', 'nightly-1', 1, 60);
+    await success('nightly', 'nightly-2', 2, 65);
+    await success('nightly', 'nightly-3', 3, 70);
+    await success('nightly', 'nightly-4', 4);
+    await success('nightly', 'nightly-5', 5, 252);
+    await success('hourly', 'hourly-1', 3, 2);
+  },
 });
 
 describe('serverless-dbt history --model', () => {

@@ -2,31 +2,20 @@
 // the run stored something there or its verdict says a task ran, never for a run that ended
 // before any task (an overlap, a refused input, a cancel while it waited). Runs that moto's ASL
 // interpreter executes, against the stand-in of a deployed stage (stage.ts).
-import {
-  GetExecutionHistoryCommand,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { watchCommand } from '../../../cli/aws/watch.ts';
 import {
   BUCKET,
-  deployTestStage,
+  deployTestStageAroundTests,
   finished,
   putArtifact,
+  putLastAttempt,
   runExecution,
   STAGE,
-  type TestStage,
+  startSlowRun,
 } from './stage.ts';
 
-let stage: TestStage;
-
-beforeAll(async () => {
-  stage = await deployTestStage();
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
-});
+const stage = deployTestStageAroundTests();
 
 /** `watch` of a run that has ended: its summary, and its exit code. */
 async function summaryOf(runId: string): Promise<{ code: number; lines: string[] }> {
@@ -37,20 +26,7 @@ async function summaryOf(runId: string): Promise<{ code: number; lines: string[]
 
 /** A `slow` run stopped while it waits before its task: CANCELLED, and no task started. */
 async function cancelledBeforeItsTask(runId: string): Promise<void> {
-  const { executionArn = '' } = await stage.sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn: stage.stateMachineArn,
-      name: runId,
-      input: JSON.stringify({ job: 'slow' }),
-    }),
-  );
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const history = await stage.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-    if ((history.events ?? []).some((event) => event.type === 'WaitStateEntered')) break;
-    if (Date.now() > deadline) throw new Error(`${runId} never reached its Wait state`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  const executionArn = await startSlowRun(stage, runId);
   await stage.sfn.send(new StopExecutionCommand({ executionArn, cause: 'a test' }));
   await finished(stage.sfn, executionArn);
 }
@@ -84,12 +60,7 @@ describe('the artifacts folder in a run’s summary', () => {
   test('is named for a run that ended so but stored artifacts', async () => {
     await cancelledBeforeItsTask('cancelled-with-artifacts');
     await putArtifact(stage, 'runs/cancelled-with-artifacts/attempt-1', 'dbt.log', 'cancelled');
-    await putArtifact(
-      stage,
-      'runs/cancelled-with-artifacts',
-      'last-attempt.json',
-      JSON.stringify({ runId: 'cancelled-with-artifacts', attempt: 1, folder: 'attempt-1/' }),
-    );
+    await putLastAttempt(stage, 'cancelled-with-artifacts', 1);
     const cancelled = await summaryOf('cancelled-with-artifacts');
     expect(artifactsLines(cancelled.lines)).toEqual([
       `artifacts: s3://${BUCKET}/dbt/runs/cancelled-with-artifacts/attempt-1/`,

@@ -1,28 +1,23 @@
 // `serverless-dbt retry` against a deployed stage in moto, whose state machine moto executes:
 // a `broken` run whose last attempt left its dbt results is retried; runs with nothing to
 // retry are refused, each in one sentence.
-import {
-  GetExecutionHistoryCommand,
-  ListExecutionsCommand,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '../../../cli/aws/names.ts';
 import { retryCommand } from '../../../cli/aws/retry.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
 import {
   BUCKET,
-  deployTestStage,
+  deployTestStageAroundTests,
+  executionNames,
   FAILED_REASON,
   finished,
   putArtifact,
+  putLastAttempt,
   runCli,
   runExecution,
   STAGE,
-  type TestStage,
+  startSlowRun,
 } from './stage.ts';
-
-let stage: TestStage;
 
 const BROKEN_INPUT = {
   job: 'broken',
@@ -38,57 +33,24 @@ async function putDbtResults(runId: string, attempt: number | undefined): Promis
   const folder = attempt === undefined ? `runs/${runId}` : `runs/${runId}/attempt-${attempt}`;
   await putArtifact(stage, folder, 'run_results.json', '{"results": []}');
   await putArtifact(stage, folder, 'manifest.json', '{"nodes": {}}');
-  if (attempt !== undefined) {
-    await putArtifact(
-      stage,
-      `runs/${runId}`,
-      'last-attempt.json',
-      JSON.stringify({ runId, attempt, folder: `dbt/runs/${runId}/attempt-${attempt}/` }),
-    );
-  }
+  if (attempt !== undefined) await putLastAttempt(stage, runId, attempt);
 }
 
-/** Returns once a `slow` run waits in its Wait state, before its task (a stop is then seen). */
-async function lingering(executionArn: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const history = await stage.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
-    if ((history.events ?? []).some((event) => event.type === 'WaitStateEntered')) return;
-    if (Date.now() > deadline) throw new Error(`${executionArn} never reached its Wait state`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-async function executionNames(): Promise<string[]> {
-  const listed = await stage.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn }),
-  );
-  return (listed.executions ?? []).map((execution) => execution.name ?? '').sort();
-}
-
-beforeAll(async () => {
-  stage = await deployTestStage();
-  await runExecution(stage, 'broken-1', BROKEN_INPUT);
-  // Its second attempt stored last: the retry starts from that one.
-  await putArtifact(stage, 'runs/broken-1/attempt-1', 'run_results.json', '{"results": []}');
-  await putDbtResults('broken-1', 2);
-  await runExecution(stage, 'broken-bare', { job: 'broken' });
-  await runExecution(stage, 'broken-no-manifest', { job: 'broken' });
-  await putArtifact(stage, 'runs/broken-no-manifest/attempt-1', 'run_results.json', '{}');
-  await putArtifact(
-    stage,
-    'runs/broken-no-manifest',
-    'last-attempt.json',
-    '{"runId": "broken-no-manifest", "attempt": 1}',
-  );
-  // Stored before attempts had folders of their own: the run's own folder.
-  await runExecution(stage, 'broken-old', { job: 'broken' });
-  await putDbtResults('broken-old', undefined);
-  await runExecution(stage, 'nightly-1', { job: 'nightly' });
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
+const stage = deployTestStageAroundTests({
+  setUp: async () => {
+    await runExecution(stage, 'broken-1', BROKEN_INPUT);
+    // Its second attempt stored last: the retry starts from that one.
+    await putArtifact(stage, 'runs/broken-1/attempt-1', 'run_results.json', '{"results": []}');
+    await putDbtResults('broken-1', 2);
+    await runExecution(stage, 'broken-bare', { job: 'broken' });
+    await runExecution(stage, 'broken-no-manifest', { job: 'broken' });
+    await putArtifact(stage, 'runs/broken-no-manifest/attempt-1', 'run_results.json', '{}');
+    await putLastAttempt(stage, 'broken-no-manifest', 1);
+    // Stored before attempts had folders of their own: the run's own folder.
+    await runExecution(stage, 'broken-old', { job: 'broken' });
+    await putDbtResults('broken-old', undefined);
+    await runExecution(stage, 'nightly-1', { job: 'nightly' });
+  },
 });
 
 describe('serverless-dbt retry', () => {
@@ -143,22 +105,15 @@ describe('serverless-dbt retry', () => {
   });
 
   test('refuses a run that succeeded: nothing to retry', async () => {
-    const before = await executionNames();
+    const before = await executionNames(stage);
     await expect(retryCommand(['--stage', STAGE, 'nightly-1'], stage.context())).rejects.toThrow(
       new CliError('run nightly-1 succeeded: nothing to retry'),
     );
-    expect(await executionNames()).toEqual(before);
+    expect(await executionNames(stage)).toEqual(before);
   });
 
   test('refuses a run that is still running, and says how to stop it', async () => {
-    const { executionArn } = await stage.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: stage.stateMachineArn,
-        name: 'slow-running',
-        input: '{"job": "slow"}',
-      }),
-    );
-    await lingering(executionArn ?? '');
+    const executionArn = await startSlowRun(stage, 'slow-running');
     try {
       await expect(
         retryCommand(['--stage', STAGE, 'slow-running'], stage.context()),
@@ -171,7 +126,7 @@ describe('serverless-dbt retry', () => {
       await stage.sfn.send(new StopExecutionCommand({ executionArn }));
     }
     // Cancelled before its task: it left nothing to retry from.
-    const stopped = await finished(stage.sfn, executionArn ?? '');
+    const stopped = await finished(stage.sfn, executionArn);
     expect(stopped.status).toBe('ABORTED');
     await expect(retryCommand(['--stage', STAGE, 'slow-running'], stage.context())).rejects.toThrow(
       new CliError(
@@ -181,7 +136,7 @@ describe('serverless-dbt retry', () => {
   });
 
   test('refuses a run whose last attempt left no dbt results to retry from, naming the file and the folder', async () => {
-    const before = await executionNames();
+    const before = await executionNames(stage);
     await expect(retryCommand(['--stage', STAGE, 'broken-bare'], stage.context())).rejects.toThrow(
       new CliError(
         `run broken-bare failed with DBT_FAILED and left no run_results.json to retry from (s3://${BUCKET}/dbt/runs/broken-bare/): start a new run instead`,
@@ -194,7 +149,7 @@ describe('serverless-dbt retry', () => {
         `run broken-no-manifest failed with DBT_FAILED and left no manifest.json to retry from (s3://${BUCKET}/dbt/runs/broken-no-manifest/attempt-1/): start a new run instead`,
       ),
     );
-    expect(await executionNames()).toEqual(before);
+    expect(await executionNames(stage)).toEqual(before);
   });
 
   test('refuses an unknown run, and a missing RUN_ID is a usage error', async () => {

@@ -16,10 +16,11 @@
 // PascalCase parameters that boto refuses, so RunDbt here uses the `aws-sdk:ecs:runTask`
 // integration (with boto's casing). Its history events report the task just as `.sync`'s do:
 // TaskSucceeded carries the task's ARN.
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CloudFormationClient, CreateStackCommand } from '@aws-sdk/client-cloudformation';
 import {
@@ -32,8 +33,12 @@ import {
   CreateStateMachineCommand,
   DescribeExecutionCommand,
   type DescribeExecutionCommandOutput,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  type ListExecutionsCommandOutput,
   SFNClient,
   StartExecutionCommand,
+  StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { CommandContext } from '../../../cli/aws/context.ts';
 import { FAKE_CREDENTIALS, type Moto, REGION, startMoto } from '../../support/moto.ts';
@@ -303,7 +308,9 @@ export interface TestStage {
   s3: S3Client;
   logs: CloudWatchLogsClient;
   cluster: string;
-  /** The context the commands run with: moto's environment, output captured. */
+  /** The environment the commands run with: moto's (endpoint, region, keys), a quick poll. */
+  env: Record<string, string>;
+  /** The context the commands run with: the stage's environment, output captured. */
   context: (extra?: Partial<CommandContext>) => CapturedContext;
   stop: () => Promise<void>;
 }
@@ -358,6 +365,7 @@ export async function deployTestStage(): Promise<TestStage> {
   );
   cloudFormation.destroy();
 
+  const env = { ...moto.env, SERVERLESS_DBT_POLL_MS: '50' };
   return {
     moto,
     stateMachineArn,
@@ -365,11 +373,12 @@ export async function deployTestStage(): Promise<TestStage> {
     s3,
     logs,
     cluster,
+    env,
     context: (extra = {}) => {
       const stdout: string[] = [];
       const stderr: string[] = [];
       return {
-        env: { ...moto.env, SERVERLESS_DBT_POLL_MS: '50' },
+        env,
         out: (text: string) => stdout.push(text),
         err: (text: string) => stderr.push(text),
         ...extra,
@@ -382,6 +391,37 @@ export async function deployTestStage(): Promise<TestStage> {
       await moto.stop();
     },
   };
+}
+
+/** What a test file does with its stage besides deploying and stopping it. */
+export interface TestStageHooks {
+  /** Runs once the stage is deployed, within beforeAll (the file's runs, artifacts, servers). */
+  setUp?: () => Promise<void>;
+  /** Runs before the stage is stopped, within afterAll, if it was deployed. */
+  tearDown?: () => Promise<void>;
+}
+
+/**
+ * The stage of one test file: deployed in beforeAll (then `setUp`, within the same minute),
+ * stopped in afterAll (after `tearDown`). The object returned is that stage from beforeAll on.
+ */
+export function deployTestStageAroundTests(hooks: TestStageHooks = {}): TestStage {
+  const stage = {} as TestStage;
+  let deployed = false;
+  beforeAll(async () => {
+    Object.assign(stage, await deployTestStage());
+    deployed = true;
+    await hooks.setUp?.();
+  }, 60_000);
+  afterAll(async () => {
+    if (!deployed) return;
+    try {
+      await hooks.tearDown?.();
+    } finally {
+      await stage.stop();
+    }
+  });
+  return stage;
 }
 
 /** Waits until the execution ends (moto runs it in a thread of its own). */
@@ -398,12 +438,12 @@ export async function finished(
   }
 }
 
-/** Starts an execution directly (as the console or a schedule would) and waits for its end. */
-export async function runExecution(
+/** Starts an execution directly (as the console or a schedule would): its ARN. */
+export async function startExecution(
   stage: TestStage,
   name: string,
   input: unknown,
-): Promise<DescribeExecutionCommandOutput> {
+): Promise<string> {
   const { executionArn } = await stage.sfn.send(
     new StartExecutionCommand({
       stateMachineArn: stage.stateMachineArn,
@@ -411,7 +451,56 @@ export async function runExecution(
       input: JSON.stringify(input),
     }),
   );
-  return finished(stage.sfn, executionArn ?? '');
+  return executionArn ?? '';
+}
+
+/** Starts an execution directly (as the console or a schedule would) and waits for its end. */
+export async function runExecution(
+  stage: TestStage,
+  name: string,
+  input: unknown,
+): Promise<DescribeExecutionCommandOutput> {
+  return finished(stage.sfn, await startExecution(stage, name, input));
+}
+
+/**
+ * Starts a `slow` run (as a schedule would) and returns its execution ARN once it waits in its
+ * Wait state, before its task: where a person would find it running, and a stop is seen.
+ */
+export async function startSlowRun(stage: TestStage, name: string): Promise<string> {
+  const executionArn = await startExecution(stage, name, { job: 'slow' });
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const history = await stage.sfn.send(new GetExecutionHistoryCommand({ executionArn }));
+    if ((history.events ?? []).some((event) => event.type === 'WaitStateEntered')) break;
+    if (Date.now() > deadline) throw new Error(`${name} never reached its Wait state`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return executionArn;
+}
+
+/** Stops every execution of the stage that is still running, as one could from the console. */
+export async function stopRunningExecutions(stage: TestStage): Promise<void> {
+  const listed = await stage.sfn.send(
+    new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn, statusFilter: 'RUNNING' }),
+  );
+  for (const execution of listed.executions ?? []) {
+    await stage.sfn.send(new StopExecutionCommand({ executionArn: execution.executionArn }));
+  }
+}
+
+/** The names of all the stage's executions, every page, in the order Step Functions lists them. */
+export async function executionNames(stage: TestStage): Promise<string[]> {
+  const names: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page: ListExecutionsCommandOutput = await stage.sfn.send(
+      new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn, nextToken }),
+    );
+    for (const execution of page.executions ?? []) names.push(execution.name ?? '');
+    nextToken = page.nextToken;
+  } while (nextToken !== undefined);
+  return names;
 }
 
 /** The ids of the ECS tasks in the stage's cluster. */
@@ -450,6 +539,23 @@ export async function putArtifact(
   );
 }
 
+/**
+ * The run's last-attempt.json naming `attempt` as the one that stored last, as the container
+ * writes it (container/dbt_runner/layout.py).
+ */
+export async function putLastAttempt(
+  stage: TestStage,
+  runId: string,
+  attempt: number,
+): Promise<void> {
+  await putArtifact(
+    stage,
+    `runs/${runId}`,
+    'last-attempt.json',
+    JSON.stringify({ runId, attempt, folder: `attempt-${attempt}/` }),
+  );
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -457,20 +563,20 @@ export interface CliResult {
 }
 
 /**
- * Runs `serverless-dbt` as a user does: the real entry, on the project's Node 24, with a home
- * of its own holding only `homeFiles` (e.g. `.aws/config`).
+ * Starts `serverless-dbt` as a user does: the real entry, on the project's Node 24, with a home
+ * of its own holding only `homeFiles` (e.g. `.aws/config`); its stdout and stderr piped.
  */
-export async function runCli(
+export function startCli(
   args: string[],
   env: Record<string, string>,
   homeFiles: Record<string, string> = {},
-): Promise<CliResult> {
+): ChildProcessByStdio<null, Readable, Readable> {
   const home = mkdtempSync(join(tmpdir(), 'serverless-dbt-home-'));
   for (const [path, text] of Object.entries(homeFiles)) {
     mkdirSync(dirname(join(home, path)), { recursive: true });
     writeFileSync(join(home, path), text);
   }
-  const child = spawn(
+  return spawn(
     join(repo, 'node_modules', '.bin', 'node'),
     [join(repo, 'cli', 'serverless-dbt.ts'), ...args],
     {
@@ -480,6 +586,15 @@ export async function runCli(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+}
+
+/** Runs `serverless-dbt` as a user does (see startCli) to its end: its exit code and output. */
+export async function runCli(
+  args: string[],
+  env: Record<string, string>,
+  homeFiles: Record<string, string> = {},
+): Promise<CliResult> {
+  const child = startCli(args, env, homeFiles);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk) => {

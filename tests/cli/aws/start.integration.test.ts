@@ -1,42 +1,27 @@
 // `serverless-dbt start` against a deployed stage in moto, whose state machine moto executes.
-import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { executionNameFor } from '../../../cli/aws/names.ts';
 import { startCommand } from '../../../cli/aws/start.ts';
 import { CliError } from '../../../cli/errors.ts';
 import { InvalidRunInput } from '../../../functions/shared/run-input.ts';
 import {
   BUCKET,
-  deployTestStage,
+  deployTestStageAroundTests,
+  executionNames,
   FAILED_HINT,
   FAILED_REASON,
   finished,
   putArtifact,
   STAGE,
-  type TestStage,
+  stopRunningExecutions,
 } from './stage.ts';
 
-let stage: TestStage;
-
-beforeAll(async () => {
-  stage = await deployTestStage();
-}, 60_000);
-
-afterAll(async () => {
-  await stage?.stop();
-});
-
-async function executionNames(): Promise<string[]> {
-  const listed = await stage.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn }),
-  );
-  return (listed.executions ?? []).map((execution) => execution.name ?? '');
-}
+const stage = deployTestStageAroundTests();
 
 const NAME_RE = /^cli-[A-Za-z0-9_-]+-\d{8}T\d{6}-[0-9a-f]{8}$/;
 
 describe('serverless-dbt start', () => {
   test('refuses an invalid input before any AWS call: the error names the field and no execution is created', async () => {
-    const before = await executionNames();
+    const before = await executionNames(stage);
     const context = stage.context();
     await expect(
       startCommand(['--stage', STAGE, '--command', 'drop', '--select', 'orders'], context),
@@ -54,7 +39,7 @@ describe('serverless-dbt start', () => {
     await expect(
       startCommand(['--stage', STAGE, '--input', '{"job": "x", "docs": "no"}'], noAws),
     ).rejects.toMatchObject({ name: 'InvalidRunInput', field: 'docs' });
-    expect(await executionNames()).toEqual(before);
+    expect(await executionNames(stage)).toEqual(before);
   });
 
   test('starts an execution with a valid, deterministic cli- name and the input as given', async () => {
@@ -166,17 +151,7 @@ describe('serverless-dbt start', () => {
   test('start --wait exits 3 when the execution is stopped without a verdict', async () => {
     const context = stage.context({
       // Stop the execution from the console, so to speak, while the command waits.
-      sleep: async () => {
-        const listed = await stage.sfn.send(
-          new ListExecutionsCommand({
-            stateMachineArn: stage.stateMachineArn,
-            statusFilter: 'RUNNING',
-          }),
-        );
-        for (const execution of listed.executions ?? []) {
-          await stage.sfn.send(new StopExecutionCommand({ executionArn: execution.executionArn }));
-        }
-      },
+      sleep: () => stopRunningExecutions(stage),
     });
     expect(await startCommand(['--stage', STAGE, '--job', 'slow', '--wait'], context)).toBe(3);
     expect(context.stdout.join('\n')).toMatch(/\(job slow\): FAILED: CANCELLED/);

@@ -1,48 +1,29 @@
 // `serverless-dbt watch` and `start --wait` following runs that moto's ASL interpreter executes
 // (each attempt a real ECS task in moto; only the container does not run, so the test writes
 // its log lines into the task's stream, as the awslogs driver would).
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  DescribeExecutionCommand,
-  ListExecutionsCommand,
-  StartExecutionCommand,
-  StopExecutionCommand,
-} from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
 import type { CommandContext } from '../../../cli/aws/context.ts';
 import { executionArnOf } from '../../../cli/aws/names.ts';
 import { startCommand } from '../../../cli/aws/start.ts';
 import { watchCommand } from '../../../cli/aws/watch.ts';
 import { CliError, UsageError } from '../../../cli/errors.ts';
+import { startPassThrough } from './pass-through.ts';
 import {
-  deployTestStage,
+  deployTestStageAroundTests,
   FAILED_REASON,
   LOG_GROUP,
-  repo,
   runCli,
   runExecution,
   STAGE,
-  type TestStage,
+  startCli,
+  startExecution,
+  stopRunningExecutions,
 } from './stage.ts';
 
-let stage: TestStage;
-
-beforeAll(async () => {
-  stage = await deployTestStage();
-}, 60_000);
-
-afterAll(async () => {
+const stage = deployTestStageAroundTests({
   // Runs a test left going (a `slow` one lingers a minute).
-  const listed = await stage?.sfn.send(
-    new ListExecutionsCommand({ stateMachineArn: stage.stateMachineArn, statusFilter: 'RUNNING' }),
-  );
-  for (const execution of listed?.executions ?? []) {
-    await stage.sfn.send(new StopExecutionCommand({ executionArn: execution.executionArn }));
-  }
-  await stage?.stop();
+  tearDown: () => stopRunningExecutions(stage),
 });
 
 /** The progress lines without their time: `==> 21:05:09 entered Prepare` → `entered Prepare`. */
@@ -58,17 +39,6 @@ const generic = (lines: string[]): string[] =>
   lines.map((line) =>
     line.replace(/task \S+ /, 'task T ').replace(/ after \d+(?:s|m \d\ds)$/, ' after N'),
   );
-
-async function startRun(name: string, input: unknown): Promise<string> {
-  const { executionArn } = await stage.sfn.send(
-    new StartExecutionCommand({
-      stateMachineArn: stage.stateMachineArn,
-      name,
-      input: JSON.stringify(input),
-    }),
-  );
-  return executionArn ?? '';
-}
 
 async function statusOf(executionArn: string): Promise<string | undefined> {
   return (await stage.sfn.send(new DescribeExecutionCommand({ executionArn }))).status;
@@ -163,7 +133,7 @@ describe('serverless-dbt start --wait', () => {
 describe('serverless-dbt watch', () => {
   test('streams the dbt log lines as they arrive, after the task is named and before the states that follow', async () => {
     const runId = 'scheduled-long-1';
-    const executionArn = await startRun(runId, { job: 'long' });
+    const executionArn = await startExecution(stage, runId, { job: 'long' });
     const lines = [
       '03:10:01  Running with dbt=1.10.0',
       '03:10:02  1 of 2 START sql table model shop.orders',
@@ -234,7 +204,7 @@ describe('serverless-dbt watch', () => {
 
   test('Ctrl-C stops watching at once, even in the middle of a wait, and the run goes on', async () => {
     const runId = 'scheduled-slow-1';
-    const executionArn = await startRun(runId, { job: 'slow' });
+    const executionArn = await startExecution(stage, runId, { job: 'slow' });
     const stop = new AbortController();
     const context = withStop(stop.signal, {
       sleep: async () => {
@@ -256,40 +226,21 @@ describe('serverless-dbt watch', () => {
   test('without leave to read the log, it says so once and follows the states to the summary', async () => {
     // In front of moto, AWS refusing GetLogEvents (a role without logs:GetLogEvents); every
     // other call goes through.
-    const refuser = createServer(async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      if (request.headers['x-amz-target'] === 'Logs_20140328.GetLogEvents') {
-        response.writeHead(400, { 'Content-Type': 'application/x-amz-json-1.1' });
-        response.end(
-          JSON.stringify({
-            __type: 'AccessDeniedException',
-            message: 'not authorized to perform: logs:GetLogEvents',
-          }),
-        );
-        return;
-      }
-      const headers = Object.fromEntries(
-        Object.entries(request.headers).filter(
-          ([name, value]) =>
-            typeof value === 'string' && name !== 'host' && name !== 'content-length',
-        ),
-      ) as Record<string, string>;
-      const forwarded = await fetch(`${stage.moto.endpoint}${request.url ?? '/'}`, {
-        method: request.method ?? 'GET',
-        headers,
-        body: ['GET', 'HEAD'].includes(request.method ?? 'GET') ? undefined : Buffer.concat(chunks),
-      });
-      response.writeHead(forwarded.status, Object.fromEntries(forwarded.headers));
-      response.end(Buffer.from(await forwarded.arrayBuffer()));
+    const refuser = await startPassThrough(stage.moto.endpoint, {
+      refuse: (amzTarget) =>
+        amzTarget === 'Logs_20140328.GetLogEvents'
+          ? {
+              status: 400,
+              body: {
+                __type: 'AccessDeniedException',
+                message: 'not authorized to perform: logs:GetLogEvents',
+              },
+            }
+          : undefined,
     });
-    await new Promise<void>((resolve) => refuser.listen(0, '127.0.0.1', resolve));
     try {
-      const endpoint = `http://127.0.0.1:${(refuser.address() as AddressInfo).port}`;
-      await startRun('scheduled-long-2', { job: 'long' });
-      const context = stage.context({
-        env: { ...stage.moto.env, AWS_ENDPOINT_URL: endpoint, SERVERLESS_DBT_POLL_MS: '50' },
-      });
+      await startExecution(stage, 'scheduled-long-2', { job: 'long' });
+      const context = stage.context({ env: { ...stage.env, AWS_ENDPOINT_URL: refuser.endpoint } });
       expect(await watchCommand(['--stage', STAGE, 'scheduled-long-2'], context)).toBe(0);
       expect(context.stderr).toEqual([
         'serverless-dbt: could not read the dbt log (AccessDeniedException: not authorized to perform: logs:GetLogEvents); following the states only',
@@ -297,7 +248,7 @@ describe('serverless-dbt watch', () => {
       expect(progress(context.stdout).at(-1)).toBe('the execution succeeded');
       expect(context.stdout.at(-1)).toMatch(/^run scheduled-long-2 \(job long\): succeeded/);
     } finally {
-      await new Promise((resolve) => refuser.close(resolve));
+      await refuser.close();
     }
   }, 15_000);
 
@@ -317,21 +268,8 @@ describe('serverless-dbt watch', () => {
 describe('serverless-dbt watch from the command line', () => {
   test('Ctrl-C (SIGINT) exits 130 with the note and leaves the execution running', async () => {
     const runId = 'scheduled-slow-2';
-    const executionArn = await startRun(runId, { job: 'slow' });
-    const child = spawn(
-      join(repo, 'node_modules', '.bin', 'node'),
-      [join(repo, 'cli', 'serverless-dbt.ts'), 'watch', '--stage', STAGE, runId],
-      {
-        cwd: repo,
-        env: {
-          PATH: process.env.PATH ?? '',
-          AWS_EC2_METADATA_DISABLED: 'true',
-          ...stage.moto.env,
-          SERVERLESS_DBT_POLL_MS: '50',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    const executionArn = await startExecution(stage, runId, { job: 'slow' });
+    const child = startCli(['watch', '--stage', STAGE, runId], stage.env);
     let stdout = '';
     let stderr = '';
     child.stderr.on('data', (chunk) => {
