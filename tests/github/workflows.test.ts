@@ -149,7 +149,7 @@ describe('ci.yml: every check on every change', () => {
     for (const found of Object.values(ci.jobs)) expect(found.permissions).toBeUndefined();
   });
 
-  test('bin/test gets Python 3.11 as python3 and 3.12 for the Airflow 3.0 line, and caches pip by every Airflow line pin file', () => {
+  test('bin/test gets Python 3.11 as python3 and 3.12 for the Airflow 3 lines, and caches pip by every Airflow line pin file', () => {
     const setups = steps(job('ci.yml', 'checks')).filter(usesAction('actions/setup-python'));
     expect(setups).toHaveLength(1);
     const lines = (value: unknown) =>
