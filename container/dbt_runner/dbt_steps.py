@@ -32,6 +32,8 @@ from .outcome import (
     freshness_failure,
     missing_env_vars_message,
     nothing_selected_failure,
+    operation_failure,
+    operation_message,
     setup_failure,
 )
 from .packages import check_packages, deps_failure
@@ -131,6 +133,8 @@ class DbtSteps:
         self.manifest: Any = None
         # The selection criteria dbt said match no enabled node, in the step running now.
         self.unmatched: list[str] = []
+        # The errors dbt logged for a run-operation's macro (note_operation_errors).
+        self.operation_errors: list[str] = []
 
     def common_args(self, *, with_target_path: bool = True) -> list[str]:
         args = [
@@ -168,7 +172,11 @@ class DbtSteps:
             (self.target_path / name).unlink(missing_ok=True)
         runner = dbtRunner(
             manifest=self.manifest if use_manifest else None,
-            callbacks=[track_running_nodes(self.state.running_nodes), note_unmatched(self.unmatched)],
+            callbacks=[
+                track_running_nodes(self.state.running_nodes),
+                note_unmatched(self.unmatched),
+                note_operation_errors(self.operation_errors),
+            ],
         )
         started = time.monotonic()
         self.state.running_step = (step_name, started)
@@ -376,12 +384,13 @@ class DbtSteps:
         if self.spec.command == "source freshness":
             keeps += ("sources.json",)
         self.unmatched.clear()
+        self.operation_errors.clear()
         report, result = self.invoke(self.spec.command, [*args, *self.common_args()], keeps=keeps)
-        if self.spec.command == "source freshness":
-            # Alone, the check is the run's purpose: a source stale past error_after fails it
-            # whatever `freshness` says, and the summary's freshness is this step's.
-            self.state.freshness_results = freshness_results(result)
-            self.failed(freshness_failure(report, self.spec.freshness_mode, self.state.freshness_results))
+        # The commands that select nothing of their own have outcomes of their own.
+        own = {"source freshness": self.freshness_alone, "run-operation": self.operation}
+        judge = own.get(self.spec.command)
+        if judge is not None:
+            judge(report, result)
             return
         nodes = getattr(result, "results", None)
         counted = None if nodes is None else len(nodes)
@@ -401,6 +410,23 @@ class DbtSteps:
         }
         empty = nothing_selected_failure(report, selection, counted, unmatched)
         self.failed(empty or command_failure(report))
+
+    def freshness_alone(self, report: StepReport, result: Any) -> None:
+        """Alone, the check is the run's purpose: a source stale past error_after fails it
+        whatever `freshness` says, and the summary's freshness is this step's."""
+        self.state.freshness_results = freshness_results(result)
+        self.failed(freshness_failure(report, self.spec.freshness_mode, self.state.freshness_results))
+
+    def operation(self, report: StepReport, result: Any) -> None:
+        """A failed run-operation's error, and its macro's message in summary.json, are the
+        macro's own error, which dbt logs but leaves out of its result."""
+        dbt_said = self.operation_errors[0] if self.operation_errors else None
+        if self.failed(operation_failure(report, str(self.spec.macro), dbt_said)) and dbt_said:
+            # run_results.json's records, which name their node by unique_id alone.
+            for item in getattr(result, "results", None) or []:
+                unique_id = getattr(item, "unique_id", None)
+                if unique_id and not getattr(item, "message", None):
+                    self.state.node_messages[unique_id] = operation_message(dbt_said)
 
     def own_selection_unmatched(self) -> list[str] | None:
         """For a state-aware run that ran no node: None when the input's own select and exclude
@@ -613,6 +639,18 @@ def note_unmatched(unmatched: list[str]) -> Callable[[Any], None]:
     def on_event(event: Any) -> None:
         if event.info.name == "NoNodesForSelectionCriteria":
             unmatched.append(str(getattr(event.data, "spec_raw", "")))
+
+    return on_event
+
+
+def note_operation_errors(errors: list[str]) -> Callable[[Any], None]:
+    """A dbtRunner callback that adds to `errors` the error of a run-operation's macro, which
+    dbt catches and logs (RunningOperationCaughtError, or RunningOperationUncaughtError for an
+    exception that is not dbt's) without putting it in its result."""
+
+    def on_event(event: Any) -> None:
+        if event.info.name in ("RunningOperationCaughtError", "RunningOperationUncaughtError"):
+            errors.append(str(getattr(event.data, "exc", "")))
 
     return on_event
 

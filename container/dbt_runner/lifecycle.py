@@ -296,6 +296,7 @@ class Run:
             state_aware=state.state_aware.to_json(state.project_models, models_built(run_results))
             if state.state_aware is not None
             else None,
+            node_messages=state.node_messages,
         )
 
     def _slow_models(self, run_results: dict[str, Any] | None) -> list[dict[str, Any]] | None:

@@ -23,7 +23,7 @@ from .config import ConfigError, RunnerConfig
 from .credentials import CredentialsError
 from .run_spec import InvalidRunInput, RunSpec
 from .state_aware import Comparison
-from .summary import Step
+from .summary import Step, cut
 
 EXIT_SUCCESS = 0
 EXIT_DBT_FAILED = 1
@@ -144,6 +144,9 @@ class RunState:
     # project's enabled models, which its summary counts built and deferred.
     state_aware: Comparison | None = None
     project_models: int = 0
+    # unique id → message, for a node that did not succeed and whose result has no message of
+    # its own: a failed run-operation's macro, whose error dbt leaves out of run_results.json.
+    node_messages: dict[str, str] = field(default_factory=dict)
 
     def fail(self, failure: Failure) -> None:
         # The first failure is the run's outcome; later ones only add to the log.
@@ -212,6 +215,20 @@ def command_failure(step: StepReport) -> Failure | None:
     if not step.success:
         return Failure(EXIT_DBT_FAILED, f"{step.name}: dbt reported failures")
     return None
+
+
+def operation_failure(step: StepReport, macro: str, dbt_said: str | None) -> Failure | None:
+    """run-operation: dbt catches the macro's error itself and reports a failure without it,
+    in its result as in run_results.json; `dbt_said` is the error dbt logged instead
+    (RunningOperationCaughtError or RunningOperationUncaughtError), None if it logged none."""
+    if step.exception is not None or step.success or not dbt_said:
+        return command_failure(step)
+    return Failure(EXIT_DBT_FAILED, f"{step.name}: macro {macro} failed: {operation_message(dbt_said)}")
+
+
+def operation_message(dbt_said: str) -> str:
+    """A macro's error as one line, bounded as a node's message is in summary.json."""
+    return cut(one_line(dbt_said)) or ""
 
 
 # The commands that build or check the nodes a selection picks: for them a selection that picks

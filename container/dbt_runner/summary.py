@@ -39,10 +39,11 @@ def resource_type(unique_id: str) -> str:
     return unique_id.split(".", 1)[0]
 
 
-def _node_message(result: dict[str, Any]) -> str | None:
+def _node_message(result: dict[str, Any], given: str | None = None) -> str | None:
+    """`given`: the runner's message for a node whose result has none (RunState.node_messages)."""
     if result.get("status") == "skipped" and not result.get("message"):
         return "skipped because an upstream node did not succeed"
-    return cut(result.get("message"))
+    return cut(result.get("message") or given)
 
 
 def has_skipped(run_results: dict[str, Any] | None) -> bool:
@@ -91,10 +92,13 @@ def skipped_because_of(
 
 
 def node_outcomes(
-    run_results: dict[str, Any] | None, parent_map: Mapping[str, list[str]] | None = None
+    run_results: dict[str, Any] | None,
+    parent_map: Mapping[str, list[str]] | None = None,
+    node_messages: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, int], list[dict[str, Any]]]:
     """Counts per status, and the nodes that did not succeed (docs/design.md, "summary.json":
-    `nodes`); with the manifest's `parent_map`, a skipped node names what skipped it."""
+    `nodes`); with the manifest's `parent_map`, a skipped node names what skipped it.
+    `node_messages`: messages for nodes whose result has none (a failed run-operation's macro)."""
     counts = dict.fromkeys(COUNTED_STATUSES, 0)
     nodes: list[dict[str, Any]] = []
     causes = skipped_because_of(run_results, parent_map) if parent_map else {}
@@ -107,7 +111,7 @@ def node_outcomes(
                 "uniqueId": unique_id,
                 "resourceType": resource_type(unique_id),
                 "status": status,
-                "message": _node_message(result),
+                "message": _node_message(result, (node_messages or {}).get(unique_id)),
             }
             if unique_id in causes:
                 node["skippedBecauseOf"] = causes[unique_id]
@@ -157,13 +161,14 @@ def build_summary(
     parent_map: Mapping[str, list[str]] | None = None,
     slow_models: list[dict[str, Any]] | None = None,
     state_aware: dict[str, Any] | None = None,
+    node_messages: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """`running_nodes`: for a run that was stopped (SIGTERM or its deadline), the nodes dbt
     had started and not finished; None otherwise, and the field is left out. `parent_map`:
     manifest.json's, for the failures that skipped nodes (`skippedBecauseOf`). `slow_models`:
     the models slower than usual (slow_models.py); None when the check did not run, and the
-    field is left out."""
-    counts, nodes = node_outcomes(run_results, parent_map)
+    field is left out. `node_messages`: as node_outcomes takes them."""
+    counts, nodes = node_outcomes(run_results, parent_map, node_messages)
     summary: dict[str, Any] = {
         "runId": run_id,
         "attempt": attempt,

@@ -98,14 +98,72 @@ def test_run_operation_runs_the_macro_with_its_args(project: Project) -> None:
     assert "docs" not in steps
 
 
-def test_a_failing_run_operation_macro_exits_1_naming_the_macro(project: Project) -> None:
+def test_a_failing_run_operation_macro_exits_1_naming_the_macro_and_its_error(project: Project) -> None:
+    project.write(
+        "macros/refuse.sql",
+        "{% macro refuse() %}\n"
+        '{{ exceptions.raise_compiler_error("nope: refused " ~ var("why")) }}\n'
+        "{% endmacro %}\n",
+    )
+
+    result = project.run("refuse", {"command": "run-operation", "macro": "refuse", "vars": {"why": "today"}})
+
+    assert result.exit_code == 1, result.output
+    summary = project.summary("refuse")
+    # dbt leaves the macro's error out of its result and run_results.json; it logs it.
+    assert summary["error"].startswith("run-operation: macro refuse failed: Compilation Error in macro")
+    assert "nope: refused today" in summary["error"]
+    assert "\n" not in summary["error"]
+    [node] = summary["nodes"]
+    assert node["uniqueId"] == "macro.shop.refuse"
+    assert "nope: refused today" in node["message"]
+    assert project.artifact("refuse", "run_results.json")["results"][0]["message"] is None
+
+
+def test_a_run_operation_macro_without_its_args_fails_with_its_own_message(project: Project) -> None:
     # Without schema_name the macro raises its own compilation error.
     result = project.run("drop-nothing", {"command": "run-operation", "macro": "drop_schema_by_name"})
 
     assert result.exit_code == 1, result.output
     summary = project.summary("drop-nothing")
-    assert summary["error"] == "run-operation: dbt reported failures"
+    assert summary["error"].startswith("run-operation: macro drop_schema_by_name failed: ")
+    assert "drop_schema_by_name: schema_name is required" in summary["error"]
     assert [node["uniqueId"] for node in summary["nodes"]] == ["macro.shop.drop_schema_by_name"]
+
+
+def test_a_run_operation_macro_whose_sql_fails_names_the_databases_error(project: Project) -> None:
+    project.write(
+        "macros/broken_query.sql",
+        "{% macro broken_query() %}\n"
+        "{% do run_query('select * from no_such_table_anywhere') %}\n"
+        "{% endmacro %}\n",
+    )
+
+    result = project.run("broken-query", {"command": "run-operation", "macro": "broken_query"})
+
+    assert result.exit_code == 1, result.output
+    error = project.summary("broken-query")["error"]
+    assert error.startswith("run-operation: macro broken_query failed: ")
+    assert "no_such_table_anywhere" in error
+    assert "\n" not in error
+
+
+def test_a_run_operation_macros_error_is_redacted_and_bounded(project: Project) -> None:
+    secret = "hunter2-very-secret"
+    project.write(
+        "macros/leak.sql",
+        "{% macro leak() %}{{ exceptions.raise_compiler_error('leaked '"
+        " ~ env_var('SANDBOX_PASSWORD') ~ ' ' ~ ('x' * 3000)) }}{% endmacro %}\n",
+    )
+
+    result = project.run("leak", {"command": "run-operation", "macro": "leak"}, SANDBOX_PASSWORD=secret)
+
+    assert result.exit_code == 1, result.output
+    summary = project.summary("leak")
+    assert "leaked *****" in summary["error"]
+    assert len(summary["error"]) <= 600
+    assert len(summary["nodes"][0]["message"]) <= 500
+    assert secret not in (project.run_dir("leak") / "summary.json").read_text()
 
 
 def test_source_freshness_alone_checks_the_sources_and_keeps_sources_json(project: Project) -> None:

@@ -3,7 +3,10 @@ code reached by a real cause, summary.json, freshness modes, retry, refusals and
 
 from __future__ import annotations
 
+import ctypes
 import json
+import os
+import platform
 import signal
 import subprocess
 import sys
@@ -543,6 +546,55 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     assert summary["steps"][-1]["name"] == "build"
     assert summary["steps"][-1]["status"] in ("stopped", "error")
     assert (project.run_dir("stopped-run") / "dbt.log").is_file()
+
+
+# tgkill(2), to send a signal to one thread as the kernel may hand a process's signal to it.
+TGKILL = {"x86_64": 234, "aarch64": 131}
+
+
+def _sigterm_to_another_thread(pid: int) -> None:
+    def blocks_sigterm(tid: int) -> bool:
+        status = Path(f"/proc/{pid}/task/{tid}/status").read_text()
+        blocked = next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1]
+        return bool(int(blocked, 16) & (1 << (signal.SIGTERM - 1)))
+
+    others = [int(tid) for tid in os.listdir(f"/proc/{pid}/task") if int(tid) != pid]
+    target = [tid for tid in others if not blocks_sigterm(tid)][-1]
+    number = TGKILL.get(platform.machine())
+    assert number is not None, f"no tgkill syscall number for {platform.machine()}: add it to TGKILL"
+    assert ctypes.CDLL(None, use_errno=True).syscall(number, pid, target, signal.SIGTERM) == 0
+
+
+def test_sigterm_taken_by_another_thread_than_the_main_one_still_stops_the_run(project: Project) -> None:
+    # The kernel hands a process's SIGTERM to any thread that does not block it. Taken by one of
+    # dbt's or DuckDB's threads, it used to leave the main thread waiting on dbt's queue until
+    # ECS's SIGKILL: here it is sent to such a thread on purpose.
+    project.write("models/marts/slow.sql", "select sum(r.range) as total from range(400000000000) as r\n")
+    process = subprocess.Popen(
+        [sys.executable, str(ENTRYPOINT)],
+        env=project.env(
+            "stopped-elsewhere",
+            {"select": "slow", "freshness": "skip", "docs": False},
+            STOP_GRACE_SECONDS="2",
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:
+        if "START sql table model" in line:
+            break
+    time.sleep(0.5)  # the query is running: dbt's main thread waits on its queue
+    _sigterm_to_another_thread(process.pid)
+    try:
+        output, _ = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("the run did not stop within 30 s of a SIGTERM another thread took") from None
+    finally:
+        process.kill()
+    assert process.returncode == 2, output
+    assert project.summary("stopped-elsewhere")["error"].startswith("stopped by SIGTERM")
 
 
 def test_run_stops_itself_at_its_deadline_with_exit_6_naming_the_running_models(project: Project) -> None:

@@ -33,6 +33,7 @@ from dbt_runner.outcome import (
     freshness_failure,
     missing_env_vars_message,
     nothing_selected_failure,
+    operation_failure,
     run_error_failure,
     run_status,
     setup_failure,
@@ -228,6 +229,28 @@ def test_the_command_raising_is_exit_2_or_3() -> None:
     assert command_failure(raised("run", ProfileError("bad"), cause=SETTINGS)) == Failure(
         EXIT_CONFIG, "run: bad"
     )
+
+
+def test_a_failed_run_operation_names_its_macro_and_the_error_dbt_logged_on_one_bounded_line() -> None:
+    said = "Compilation Error in macro refuse (macros/refuse.sql)\n  nope\n  \n  > in macro refuse"
+
+    assert operation_failure(failed("run-operation"), "refuse", said) == Failure(
+        EXIT_DBT_FAILED,
+        "run-operation: macro refuse failed: "
+        "Compilation Error in macro refuse (macros/refuse.sql) nope > in macro refuse",
+    )
+    long = operation_failure(failed("run-operation"), "refuse", "x" * 5000)
+    assert long is not None
+    assert len(long.error) < 600
+    assert long.error.endswith("…")
+
+
+def test_a_run_operation_without_a_logged_error_or_that_raised_is_like_any_command() -> None:
+    assert operation_failure(failed("run-operation"), "m", None) == command_failure(failed("run-operation"))
+    assert operation_failure(failed("run-operation"), "m", "") == command_failure(failed("run-operation"))
+    step = raised("run-operation", OSError("disk full"))
+    assert operation_failure(step, "m", "ignored") == command_failure(step)
+    assert operation_failure(ok("run-operation"), "m", "ignored") is None
 
 
 def test_the_command_succeeding_is_no_failure() -> None:

@@ -431,6 +431,9 @@ def test_drop_sandbox_refuses_a_deployed_stage(live: Project) -> None:
     assert result.exit_code == 1, result.output
     [node] = live.summary("drop-live")["nodes"]
     assert node["uniqueId"] == "macro.shop.drop_sandbox"
-    # dbt keeps a macro's error out of run_results.json: its console says it.
+    # dbt keeps a macro's error out of run_results.json: its console says it, and so does the
+    # summary, for Evaluate's reason and `serverless-dbt ci drop`.
     assert "drop_sandbox: refused with ENV=live" in result.stdout
+    assert "drop_sandbox: refused with ENV=live" in live.summary("drop-live")["error"]
+    assert "drop_sandbox: refused with ENV=live" in node["message"]
     assert {"main", "main_raw"} <= schemas(live)

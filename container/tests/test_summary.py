@@ -54,6 +54,21 @@ def test_messages_are_cut_to_500_characters() -> None:
     assert len(nodes[0]["message"]) == MESSAGE_LIMIT
 
 
+def test_a_node_without_a_message_of_its_own_takes_the_runners_cut_to_500_characters() -> None:
+    run_results = {
+        "results": [
+            result("macro.shop.refuse", "error"),
+            result("model.shop.orders", "error", "Conversion Error"),
+        ]
+    }
+    given = {"macro.shop.refuse": "x" * 2000, "model.shop.orders": "not this"}
+
+    _, nodes = node_outcomes(run_results, node_messages=given)
+
+    assert len(nodes[0]["message"]) == MESSAGE_LIMIT
+    assert nodes[1]["message"] == "Conversion Error"
+
+
 def test_no_run_results_means_zero_counts() -> None:
     counts, nodes = node_outcomes(None)
 
