@@ -504,17 +504,19 @@ def test_two_attempts_of_a_run_store_in_two_folders_and_retry_reads_the_last(pro
     assert "model.shop.broken_amounts" not in rerun
 
 
-def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Project) -> None:
-    # A query DuckDB needs minutes for. dbt-duckdb cannot cancel a query (dbt-redshift can),
-    # so this mostly takes the watchdog's path: artifacts stored within the grace period.
-    project.write("models/marts/slow.sql", "select sum(r.range) as total from range(400000000000) as r\n")
+SLOW_MODEL = "select sum(r.range) as total from range(400000000000) as r\n"
+
+
+def _start_slow_run(project: Project, run_id: str) -> subprocess.Popen[str]:
+    """The entrypoint running a query DuckDB needs minutes for, returned once dbt starts it."""
+    project.write("models/marts/slow.sql", SLOW_MODEL)
     process = subprocess.Popen(
         [sys.executable, str(ENTRYPOINT)],
         env=project.env(
-            "stopped-run",
+            run_id,
             {"select": "slow", "freshness": "skip", "docs": False},
             STOP_GRACE_SECONDS="2",
-            # A process that does not end gets SIGABRT below: its threads' stacks say where it hangs.
+            # A process that does not end gets SIGABRT: its threads' stacks say where it hangs.
             PYTHONFAULTHANDLER="1",
         ),
         stdout=subprocess.PIPE,
@@ -526,8 +528,10 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
     for line in process.stdout:
         if "START sql table model" in line or time.monotonic() > deadline:
             break
-    stopped_at = time.monotonic()
-    process.terminate()
+    return process
+
+
+def _output_once_stopped(process: subprocess.Popen[str]) -> str:
     try:
         output, _ = process.communicate(timeout=30)
     except subprocess.TimeoutExpired:
@@ -536,13 +540,23 @@ def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Pr
         raise AssertionError(f"the entrypoint was still running 30 s after SIGTERM:\n{output}") from None
     finally:
         process.kill()
+    return output
+
+
+def test_sigterm_stores_the_artifacts_before_ecs_would_kill_the_task(project: Project) -> None:
+    # dbt-duckdb cannot always cancel the query (dbt-redshift can), so this may take the
+    # watchdog's path: artifacts stored within the grace period.
+    process = _start_slow_run(project, "stopped-run")
+    stopped_at = time.monotonic()
+    process.terminate()
+    output = _output_once_stopped(process)
 
     assert process.returncode == 2, output
     assert time.monotonic() - stopped_at < 15
     summary = project.summary("stopped-run")
     assert summary["error"].startswith("stopped by SIGTERM")
     # "stopped": the watchdog stored the artifacts while DuckDB was still busy; "error": dbt
-    # came back from the interrupt first (a signal that lands before the query starts).
+    # came back from the interrupt first.
     assert summary["steps"][-1]["name"] == "build"
     assert summary["steps"][-1]["status"] in ("stopped", "error")
     assert (project.run_dir("stopped-run") / "dbt.log").is_file()
@@ -569,30 +583,11 @@ def test_sigterm_taken_by_another_thread_than_the_main_one_still_stops_the_run(p
     # The kernel hands a process's SIGTERM to any thread that does not block it. Taken by one of
     # dbt's or DuckDB's threads, it used to leave the main thread waiting on dbt's queue until
     # ECS's SIGKILL: here it is sent to such a thread on purpose.
-    project.write("models/marts/slow.sql", "select sum(r.range) as total from range(400000000000) as r\n")
-    process = subprocess.Popen(
-        [sys.executable, str(ENTRYPOINT)],
-        env=project.env(
-            "stopped-elsewhere",
-            {"select": "slow", "freshness": "skip", "docs": False},
-            STOP_GRACE_SECONDS="2",
-        ),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:
-        if "START sql table model" in line:
-            break
+    process = _start_slow_run(project, "stopped-elsewhere")
     time.sleep(0.5)  # the query is running: dbt's main thread waits on its queue
     _sigterm_to_another_thread(process.pid)
-    try:
-        output, _ = process.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        raise AssertionError("the run did not stop within 30 s of a SIGTERM another thread took") from None
-    finally:
-        process.kill()
+    output = _output_once_stopped(process)
+
     assert process.returncode == 2, output
     assert project.summary("stopped-elsewhere")["error"].startswith("stopped by SIGTERM")
 
@@ -602,7 +597,7 @@ def test_run_stops_itself_at_its_deadline_with_exit_6_naming_the_running_models(
     # deadline is real: RUN_ATTEMPT_STARTED_AT as Step Functions would give it, set so that
     # this 60 s run's deadline (60 s less its 30 s margin) falls about 20 s from now, while
     # the slow models run.
-    slow = "select sum(r.range) as total from range(400000000000) as r\n"
+    slow = SLOW_MODEL
     project.write("models/marts/slow_orders_total.sql", slow)
     project.write("models/marts/slow_customers_total.sql", slow)
     attempt_started_at = datetime.now(UTC) - timedelta(seconds=10)
